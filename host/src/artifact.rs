@@ -1,0 +1,271 @@
+//! Connector artifacts: one `.wasm` component carrying its manifest in a custom section.
+//!
+//! Everything here runs before compilation and on untrusted bytes: every failure is a typed
+//! error naming what is wrong, and nothing is stored until the whole artifact checks out.
+
+use std::sync::Arc;
+
+use wasmparser::{Encoding, Parser, Payload};
+
+use crate::grants::Scope;
+use crate::ids::Digest;
+use crate::manifest::{Manifest, ManifestError};
+
+/// Name of the custom section that holds the manifest (the SDK's `export!` writes it).
+pub const MANIFEST_SECTION: &str = "airlock-manifest";
+/// Largest artifact accepted, in bytes.
+pub const MAX_ARTIFACT_BYTES: usize = 32 * 1024 * 1024;
+/// The contract version this host implements.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// Why an artifact was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// Over [`MAX_ARTIFACT_BYTES`].
+    #[error("artifact is {size} bytes; the limit is {MAX_ARTIFACT_BYTES}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+    },
+    /// Does not start with the WebAssembly magic number.
+    #[error("not a WebAssembly file: it does not start with the `\\0asm` magic number")]
+    NotWasm,
+    /// A core module rather than a component.
+    #[error(
+        "this is a core WebAssembly module, not a component; build the connector with \
+         `cargo build --target wasm32-wasip2` against airlock-sdk"
+    )]
+    CoreModule,
+    /// The binary is damaged or truncated.
+    #[error("malformed component: {0}")]
+    Malformed(String),
+    /// No manifest section.
+    #[error(
+        "the component carries no `{MANIFEST_SECTION}` section; declare the manifest in the \
+         connector with `airlock_sdk::export!(MyConnector, manifest = \"airlock.toml\")`"
+    )]
+    NoManifest,
+    /// More than one manifest section: ambiguous, so refused.
+    #[error("the component carries {0} `{MANIFEST_SECTION}` sections; exactly one is allowed")]
+    ManyManifests(usize),
+    /// The manifest is wrong.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// Wasmtime could not compile it.
+    #[error("the component does not compile: {0}")]
+    Compile(String),
+    /// Built against a contract version this host does not implement.
+    #[error(
+        "the component imports `{import}`, built against airlock:connector@{version}; this host \
+         supports airlock:connector@{CONTRACT_VERSION} (0.1.x): rebuild with a matching airlock-sdk"
+    )]
+    UnsupportedContract {
+        /// The import name.
+        import: String,
+        /// The version it was built against.
+        version: String,
+    },
+    /// Imports something this host does not provide.
+    #[error(
+        "the component imports `{import}`, which this host does not provide; connectors may import \
+         airlock:connector@{CONTRACT_VERSION} interfaces and the WASI 0.2 basics only"
+    )]
+    UnknownImport {
+        /// The import name.
+        import: String,
+    },
+    /// The publisher signature is missing, damaged or does not match.
+    #[error("signature refused: {0}")]
+    BadSignature(String),
+    /// The platform requires signed artifacts and this one is not signed.
+    #[error(
+        "this platform requires signed connectors and the artifact carries no signature; sign it with `airlock sign`"
+    )]
+    Unsigned,
+    /// Signed by a key the platform does not know.
+    #[error(
+        "signed by unknown key {0}; the platform must register it for the publisher (`airlock keys add`)"
+    )]
+    UnknownKey(String),
+    /// Signed by a key registered to another publisher.
+    #[error(
+        "signed by key {key}, which belongs to `{owner}`, not to `{publisher}` named in the manifest"
+    )]
+    KeyOfAnotherPublisher {
+        /// The key.
+        key: String,
+        /// Who the key is registered to.
+        owner: String,
+        /// The manifest's publisher.
+        publisher: String,
+    },
+    /// Imports a function whose scope the manifest does not declare.
+    #[error(
+        "the component imports `{import}`, which needs the scope `{scope}`, but the manifest does \
+         not declare it: add `{scope}` to [[scopes.required]] or [[scopes.optional]] with a reason"
+    )]
+    UndeclaredScope {
+        /// The import, as `interface#function`.
+        import: String,
+        /// The scope it needs.
+        scope: Scope,
+    },
+    /// The component imports outbound HTTP or secrets its manifest does not declare.
+    #[error("the component imports `{import}`, but its manifest does not declare {what}: {fix}")]
+    UndeclaredConnection {
+        /// The import.
+        import: String,
+        /// What is missing.
+        what: &'static str,
+        /// How to declare it.
+        fix: &'static str,
+    },
+}
+
+/// A parsed artifact: its bytes, digest and validated manifest, not yet compiled.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// The component bytes exactly as uploaded.
+    pub bytes: Arc<[u8]>,
+    /// sha256 of `bytes`.
+    pub digest: Digest,
+    /// The manifest read from the component.
+    pub manifest: Manifest,
+}
+
+impl Artifact {
+    /// Check the bytes are a component with exactly one valid manifest.
+    pub fn parse(bytes: &[u8]) -> Result<Artifact, ArtifactError> {
+        if bytes.len() > MAX_ARTIFACT_BYTES {
+            return Err(ArtifactError::TooLarge { size: bytes.len() });
+        }
+        if !bytes.starts_with(b"\0asm") {
+            return Err(ArtifactError::NotWasm);
+        }
+        let manifest = find_manifest(bytes)?;
+        Ok(Artifact {
+            bytes: Arc::from(bytes),
+            digest: Digest::of(bytes),
+            manifest: Manifest::parse(manifest)?,
+        })
+    }
+}
+
+/// Walk every section, nested core modules included (the SDK's section lands in the core
+/// module), and return the one manifest.
+fn find_manifest(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
+    let mut found: Vec<&[u8]> = Vec::new();
+    let mut first = true;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| ArtifactError::Malformed(e.to_string()))?;
+        match payload {
+            Payload::Version { encoding, .. } if first => {
+                first = false;
+                if encoding == Encoding::Module {
+                    return Err(ArtifactError::CoreModule);
+                }
+            }
+            Payload::CustomSection(section) if section.name() == MANIFEST_SECTION => {
+                found.push(section.data());
+            }
+            _ => {}
+        }
+    }
+    match found.as_slice() {
+        [] => Err(ArtifactError::NoManifest),
+        [one] => Ok(one),
+        many => Err(ArtifactError::ManyManifests(many.len())),
+    }
+}
+
+/// Append a top-level custom section to a component: how tools attach a manifest to a
+/// component built without the SDK macro.
+pub fn append_custom_section(component: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(name.len() + data.len() + 5);
+    leb128(&mut body, name.len());
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(data);
+    let mut out = component.to_vec();
+    out.push(0);
+    leb128(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
+fn leb128(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_wasm_bytes_are_refused_before_parsing() {
+        assert!(matches!(
+            Artifact::parse(b"PK\x03\x04zip"),
+            Err(ArtifactError::NotWasm)
+        ));
+        assert!(matches!(Artifact::parse(b""), Err(ArtifactError::NotWasm)));
+    }
+
+    #[test]
+    fn a_core_module_is_told_to_build_a_component() {
+        let module = b"\0asm\x01\0\0\0";
+        let err = Artifact::parse(module).unwrap_err();
+        assert!(matches!(err, ArtifactError::CoreModule), "{err}");
+        assert!(err.to_string().contains("wasm32-wasip2"));
+    }
+
+    #[test]
+    fn an_empty_component_has_no_manifest() {
+        let component = b"\0asm\x0d\0\x01\0";
+        assert!(matches!(
+            Artifact::parse(component),
+            Err(ArtifactError::NoManifest)
+        ));
+    }
+
+    #[test]
+    fn truncated_sections_are_malformed_not_panics() {
+        let mut bytes = b"\0asm\x0d\0\x01\0".to_vec();
+        bytes.extend_from_slice(&[0, 0x7f, 3]);
+        assert!(matches!(
+            Artifact::parse(&bytes),
+            Err(ArtifactError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn two_manifest_sections_are_ambiguous() {
+        let manifest = b"id = 'x'";
+        let once = append_custom_section(b"\0asm\x0d\0\x01\0", MANIFEST_SECTION, manifest);
+        let twice = append_custom_section(&once, MANIFEST_SECTION, manifest);
+        assert!(matches!(
+            Artifact::parse(&twice),
+            Err(ArtifactError::ManyManifests(2))
+        ));
+        // One section is found and its contents reach the manifest parser.
+        assert!(matches!(
+            Artifact::parse(&once),
+            Err(ArtifactError::Manifest(ManifestError::Syntax(_)))
+        ));
+    }
+
+    #[test]
+    fn oversized_artifacts_are_refused_unread() {
+        let big = vec![0u8; MAX_ARTIFACT_BYTES + 1];
+        assert!(matches!(
+            Artifact::parse(&big),
+            Err(ArtifactError::TooLarge { .. })
+        ));
+    }
+}

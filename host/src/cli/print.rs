@@ -1,0 +1,303 @@
+//! Text and JSON output of the CLI.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use airlock_host::db::audit::AuditEntry;
+use airlock_host::demo::DemoReport;
+use airlock_host::{CallResult, Emitted, Installation, Installed, InvocationReport};
+
+/// Print `value` as JSON, or the text `human` makes.
+pub fn value<T: Serialize>(value: &T, json: bool, human: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        println!("{}", human());
+    }
+    Ok(())
+}
+
+fn scopes(list: &[airlock_host::grants::Scope]) -> String {
+    if list.is_empty() {
+        "(none)".to_owned()
+    } else {
+        list.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn installation_text(i: &Installation) -> String {
+    format!(
+        "{id}  {connector} {version} ({kind}) by {publisher}: {status}\n  digest:    {digest}\n  required:  {req}\n  optional:  {opt}\n  effective: {eff}",
+        id = i.id,
+        connector = i.connector,
+        version = i.version,
+        kind = i.kind.as_str(),
+        publisher = i.publisher,
+        status = i.status,
+        digest = i.digest,
+        req = scopes(&i.required),
+        opt = scopes(&i.optional),
+        eff = scopes(&i.effective),
+    )
+}
+
+/// One installation.
+pub fn installation(i: &Installation, json: bool) -> Result<()> {
+    value(i, json, || installation_text(i))
+}
+
+/// A merchant's installations.
+pub fn list(items: &[Installation], json: bool) -> Result<()> {
+    value(&items, json, || {
+        if items.is_empty() {
+            "no connectors installed".to_owned()
+        } else {
+            items
+                .iter()
+                .map(installation_text)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    })
+}
+
+/// An install and its prompt.
+pub fn installed(i: &Installed, json: bool) -> Result<()> {
+    value(i, json, || {
+        format!(
+            "installed {} as {} (pending approval)\n\n{}\nApprove with: airlock approve --merchant {} {} [--optional scope,...]",
+            i.installation.connector,
+            i.installation.id,
+            i.prompt.render(),
+            i.installation.merchant,
+            i.installation.id
+        )
+    })
+}
+
+/// An upgrade, applied or waiting.
+pub fn upgraded(u: &airlock_host::Upgraded, json: bool) -> Result<()> {
+    value(u, json, || match &u.prompt {
+        None => format!(
+            "upgraded to {}\n{}",
+            u.installation.version,
+            installation_text(&u.installation)
+        ),
+        Some(prompt) => format!(
+            "version {} asks for more; {} keeps serving until the merchant approves:\n\n{}\nApprove with: airlock approve --merchant {} {}",
+            u.installation.pending_version.as_deref().unwrap_or("?"),
+            u.installation.version,
+            prompt.render(),
+            u.installation.merchant,
+            u.installation.id
+        ),
+    })
+}
+
+/// One invocation, as text.
+pub fn report_text(r: &InvocationReport) -> String {
+    let mut out = format!(
+        "{} <- {} {} ({:.1} ms, {} host calls)\n",
+        r.connector, r.event.topic, r.event.subject_id, r.elapsed_ms, r.host_calls
+    );
+    out.push_str(&match &r.result {
+        CallResult::Done { acted, summary } => {
+            format!(
+                "  result: {} - {summary}\n",
+                if *acted { "acted" } else { "ignored" }
+            )
+        }
+        CallResult::Failed { error } => format!(
+            "  result: FAILED - {}\n",
+            serde_json::to_string(error).unwrap_or_default()
+        ),
+        CallResult::Aborted { reason } => {
+            format!(
+                "  result: STOPPED BY HOST - {}\n",
+                serde_json::to_string(reason).unwrap_or_default()
+            )
+        }
+    });
+    for a in &r.accesses {
+        let scope = a.scope.map(|s| s.as_str()).unwrap_or("own storage");
+        if a.allowed > 0 {
+            out.push_str(&format!(
+                "  allowed  {:<30} {:<24} {} call(s), {} record(s)\n",
+                a.operation, scope, a.allowed, a.records
+            ));
+        }
+        if a.not_found > 0 {
+            out.push_str(&format!(
+                "  missing  {:<30} {:<24} {} call(s): no such record in this store\n",
+                a.operation, scope, a.not_found
+            ));
+        }
+        if a.denied > 0 {
+            out.push_str(&format!(
+                "  REFUSED  {:<30} {:<24} {} call(s): the merchant did not grant {scope}\n",
+                a.operation, scope, a.denied
+            ));
+        }
+        if a.failed > 0 {
+            out.push_str(&format!(
+                "  failed   {:<30} {:<24} {} call(s)\n",
+                a.operation, scope, a.failed
+            ));
+        }
+    }
+    for call in &r.outbound {
+        let what = match (call.refused, call.status, &call.error) {
+            (true, _, Some(why)) => format!("REFUSED by host: {why}"),
+            (_, Some(status), _) => format!("{status}, {} byte(s)", call.bytes_received),
+            (_, None, Some(why)) => format!("failed: {why}"),
+            _ => "no answer".to_owned(),
+        };
+        let cause = call
+            .cause
+            .as_ref()
+            .map(|c| format!(" -> {}", c.code()))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  http     {:<6} {:<40} {what}{cause}\n",
+            call.method, call.origin
+        ));
+    }
+    if let Some(cause) = r.cause() {
+        out.push_str(&format!("  cause: {}\n", cause.code()));
+    }
+    for line in &r.logs {
+        out.push_str(&format!("  log {:?}: {}\n", line.level, line.message));
+    }
+    out
+}
+
+/// The secrets a connector declares, never their values.
+pub fn secrets(items: &[airlock_host::SecretStatus], json: bool) -> Result<()> {
+    value(&items, json, || {
+        if items.is_empty() {
+            return "this connector declares no secrets".to_owned();
+        }
+        items
+            .iter()
+            .map(|s| {
+                let state = match (&s.problem, s.rotated_at) {
+                    (Some(problem), _) => format!("CANNOT OPEN: {problem}"),
+                    (None, Some(at)) => format!(
+                        "set, last rotated at {at} by {}",
+                        s.rotated_by.as_deref().unwrap_or("?")
+                    ),
+                    (None, None) => "NOT SET".to_owned(),
+                };
+                let mut how = Vec::new();
+                if !s.send_to.is_empty() {
+                    how.push(format!("attached to {}", s.send_to.join(", ")));
+                }
+                if s.readable {
+                    how.push("readable by the app".to_owned());
+                }
+                format!(
+                    "{:<24} {state}\n    {}; {}",
+                    s.name,
+                    how.join("; "),
+                    s.reason
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// An emitted event and every delivery.
+pub fn emitted(e: &Emitted, json: bool) -> Result<()> {
+    value(e, json, || {
+        if e.deliveries.is_empty() {
+            format!(
+                "{} {}: no active installation subscribed and granted",
+                e.event.topic, e.event.subject_id
+            )
+        } else {
+            e.deliveries
+                .iter()
+                .map(report_text)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    })
+}
+
+/// Audit entries.
+pub fn audit(entries: &[AuditEntry], json: bool) -> Result<()> {
+    value(&entries, json, || {
+        entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {:<22} {:<10} {:<28} {:<24} {:<9} {:>3}  {}",
+                    e.at,
+                    e.installation.as_deref().unwrap_or("-"),
+                    e.actor,
+                    e.action,
+                    e.scope.as_deref().unwrap_or("-"),
+                    e.outcome,
+                    e.records,
+                    e.detail
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// The whole demo.
+pub fn demo(r: &DemoReport, json: bool) -> Result<()> {
+    value(r, json, || {
+        let mut out = String::new();
+        out.push_str(&format!("Airlock demo on {}\n\n", r.database));
+        out.push_str("1. The platform installs the example connector. The merchant sees this prompt,\n   written by Airlock from the manifest's scopes (never by the app):\n\n");
+        for line in r.installed.prompt.render().lines() {
+            out.push_str(&format!("   {line}\n"));
+        }
+        out.push_str(&format!(
+            "\n2. The merchant approves the required scopes and customers:read-contact,\n   and declines {}.\n   effective grant: {}\n\n",
+            scopes(&r.declined),
+            scopes(&r.approved.effective)
+        ));
+        out.push_str("3. A customer places order #1001; order.created is delivered:\n\n");
+        out.push_str(&report_text(&r.delivery));
+        out.push_str(
+            "\n4. A call the connector was not granted is refused, and the connector carries on:\n",
+        );
+        for a in r.delivery.accesses.iter().filter(|a| a.denied > 0) {
+            out.push_str(&format!(
+                "   {} needs {} -> denied({}) returned to the plugin {} time(s); no data crossed\n",
+                a.operation,
+                a.scope.map(|s| s.as_str()).unwrap_or("-"),
+                a.scope.map(|s| s.as_str()).unwrap_or("-"),
+                a.denied
+            ));
+        }
+        out.push_str("\n5. Asked about another store's order (ord_2001), the host answers exactly as for a\n   missing order; the other store's data never exists for this installation:\n\n");
+        out.push_str(&report_text(&r.cross_store));
+        out.push_str(&format!(
+            "\nEvery call above is in the audit log: airlock audit --db {} --merchant demo-store\n",
+            r.database
+        ));
+        out
+    })
+}
+
+/// A secret that was set or rotated (its status, never its value).
+pub fn secret_changed(c: &airlock_host::SecretChanged, json: bool) -> Result<()> {
+    value(c, json, || {
+        format!(
+            "secret `{}` of {} {}: sealed with vault key {}; the next call uses the new value",
+            c.secret.name,
+            c.installation,
+            if c.action == "set" { "set" } else { "rotated" },
+            c.secret.key_id.as_deref().unwrap_or("?")
+        )
+    })
+}

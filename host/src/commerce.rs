@@ -1,0 +1,282 @@
+//! Commerce records and the [`CommerceData`] trait host calls read them through.
+//!
+//! Every method takes the merchant from the invocation's store, never from the plugin, so a
+//! record of another merchant is simply not there: the same `None` as an id that never existed.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::MerchantId;
+
+/// Money in minor units of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    /// Amount in minor units (paise, cents).
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+macro_rules! status_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as the database and the CLI spell it.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parse the database spelling.
+            pub fn parse(text: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+status_enum! {
+    /// Where an order stands with payment.
+    FinancialStatus {
+        /// Not paid yet.
+        Pending = "pending",
+        /// Payment authorised, not captured.
+        Authorized = "authorized",
+        /// Paid in full.
+        Paid = "paid",
+        /// Money returned.
+        Refunded = "refunded",
+        /// Authorisation cancelled.
+        Voided = "voided",
+    }
+}
+
+status_enum! {
+    /// Where an order stands with shipping.
+    FulfillmentStatus {
+        /// Nothing shipped.
+        Unfulfilled = "unfulfilled",
+        /// Some items shipped.
+        Partial = "partial",
+        /// Everything shipped.
+        Fulfilled = "fulfilled",
+        /// Order cancelled.
+        Cancelled = "cancelled",
+    }
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// Stock keeping unit.
+    pub sku: String,
+    /// Product title as sold.
+    pub title: String,
+    /// Units ordered.
+    pub quantity: u32,
+    /// Price of one unit.
+    pub unit_price: Money,
+}
+
+/// An order of one merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// Opaque id.
+    pub id: String,
+    /// Number shown to people, such as `#1001`.
+    pub number: String,
+    /// Who placed it.
+    pub customer_id: Option<String>,
+    /// Payment state.
+    pub financial_status: FinancialStatus,
+    /// Shipping state.
+    pub fulfillment_status: FulfillmentStatus,
+    /// Order total.
+    pub total: Money,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: u64,
+    /// What was ordered.
+    pub line_items: Vec<LineItem>,
+}
+
+/// Filters for listing orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    /// Only this shipping state.
+    pub fulfillment_status: Option<FulfillmentStatus>,
+    /// Only this payment state.
+    pub financial_status: Option<FinancialStatus>,
+    /// Created at or after (ms).
+    pub created_after: Option<u64>,
+    /// Created before (ms).
+    pub created_before: Option<u64>,
+    /// At most this many (already capped by the caller).
+    pub limit: u32,
+}
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Street and number.
+    pub line1: String,
+    /// Flat, floor, landmark.
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State or province.
+    pub region: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+/// Personal contact details, kept apart so they cannot leak by accident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Full name.
+    pub name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone in E.164.
+    pub phone: Option<String>,
+    /// Default shipping address.
+    pub address: Option<Address>,
+}
+
+/// A customer of one merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Opaque id.
+    pub id: String,
+    /// Orders placed.
+    pub orders_count: u32,
+    /// Agreed to marketing.
+    pub accepts_marketing: bool,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: u64,
+    /// Contact details: personal data, handed to a connector only under `customers:read-contact`.
+    pub contact: Contact,
+}
+
+/// Stock of one SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryLevel {
+    /// Stock keeping unit.
+    pub sku: String,
+    /// Product title.
+    pub title: String,
+    /// Units available.
+    pub available: i64,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: u64,
+}
+
+/// A data source failed; the plugin sees `unavailable`, the operator sees this text.
+#[derive(Debug, thiserror::Error)]
+#[error("commerce data unavailable: {0}")]
+pub struct DataError(pub String);
+
+impl From<sqlx::Error> for DataError {
+    fn from(err: sqlx::Error) -> Self {
+        DataError(err.to_string())
+    }
+}
+
+/// Where host calls read and write a merchant's orders, customers and stock. Airlock ships a SQL
+/// implementation over its own database; a platform plugs in its own.
+#[async_trait::async_trait]
+pub trait CommerceData: Send + Sync + 'static {
+    /// One order, or `None` when this merchant has no such order.
+    async fn order(&self, merchant: &MerchantId, id: &str) -> Result<Option<Order>, DataError>;
+    /// Orders matching the query, newest first.
+    async fn orders(
+        &self,
+        merchant: &MerchantId,
+        query: &OrderQuery,
+    ) -> Result<Vec<Order>, DataError>;
+    /// Set the shipping state; `false` when this merchant has no such order.
+    async fn set_fulfillment_status(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        status: FulfillmentStatus,
+    ) -> Result<bool, DataError>;
+    /// Set the payment state; `false` when this merchant has no such order.
+    async fn set_financial_status(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        status: FinancialStatus,
+    ) -> Result<bool, DataError>;
+    /// One customer, or `None`.
+    async fn customer(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+    ) -> Result<Option<Customer>, DataError>;
+    /// Stock of one SKU, or `None`.
+    async fn inventory_level(
+        &self,
+        merchant: &MerchantId,
+        sku: &str,
+    ) -> Result<Option<InventoryLevel>, DataError>;
+    /// Stock levels in SKU order after `after`, at most `limit`.
+    async fn inventory_levels(
+        &self,
+        merchant: &MerchantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<InventoryLevel>, DataError>;
+    /// Add `delta` to a SKU's stock; `false` when this merchant has no such SKU.
+    async fn adjust_inventory(
+        &self,
+        merchant: &MerchantId,
+        sku: &str,
+        delta: i64,
+    ) -> Result<bool, DataError>;
+}
+
+/// The connector's own key-value space, one per installation.
+#[async_trait::async_trait]
+pub trait ConnectorStorage: Send + Sync + 'static {
+    /// The value under `key`.
+    async fn get(
+        &self,
+        installation: &crate::ids::InstallationId,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, DataError>;
+    /// Store a value under `key`, replacing any previous one.
+    async fn set(
+        &self,
+        installation: &crate::ids::InstallationId,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), DataError>;
+    /// Remove a key.
+    async fn delete(
+        &self,
+        installation: &crate::ids::InstallationId,
+        key: &str,
+    ) -> Result<(), DataError>;
+    /// Keys with `prefix`, in order, at most `limit`.
+    async fn keys(
+        &self,
+        installation: &crate::ids::InstallationId,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, DataError>;
+}

@@ -1,0 +1,220 @@
+//! Lifecycle changes of installations: revoke, disable, enable, uninstall. Each is one
+//! transaction; the caller then signals running invocations (see [`crate::live`]).
+
+use sqlx::Row;
+
+use super::{Db, DbError, now_ms};
+use crate::commerce::DataError;
+use crate::grants::{Scope, ScopeSet};
+use crate::ids::InstallationId;
+use crate::live::GrantSource;
+
+/// Re-reads approvals for invocations in flight.
+pub(crate) struct SqlGrants {
+    db: Db,
+}
+
+impl SqlGrants {
+    pub fn new(db: Db) -> Self {
+        SqlGrants { db }
+    }
+}
+
+#[async_trait::async_trait]
+impl GrantSource for SqlGrants {
+    async fn approved(&self, installation: &InstallationId) -> Result<Option<ScopeSet>, DataError> {
+        let status = sqlx::query("SELECT status FROM installations WHERE id = $1")
+            .bind(installation.as_str())
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let active = match status {
+            Some(row) => row.try_get::<String, _>("status")? == "active",
+            None => false,
+        };
+        if !active {
+            return Ok(None);
+        }
+        let rows = sqlx::query("SELECT scope FROM grants WHERE installation_id = $1")
+            .bind(installation.as_str())
+            .fetch_all(&self.db.pool)
+            .await?;
+        let mut approved = ScopeSet::EMPTY;
+        for row in rows {
+            if let Ok(scope) = row.try_get::<String, _>("scope")?.parse::<Scope>() {
+                approved = approved.with(scope);
+            }
+        }
+        Ok(Some(approved))
+    }
+}
+
+/// Move the installation's generation on (and its status, when given) inside `tx`.
+async fn bump(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &InstallationId,
+    status: Option<&str>,
+) -> Result<(), DbError> {
+    let query = match status {
+        Some(status) => sqlx::query(
+            "UPDATE installations SET status = $1, generation = generation + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(status),
+        None => sqlx::query("UPDATE installations SET generation = generation + 1, updated_at = $1 WHERE id = $2"),
+    };
+    query
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(DbError::sql("update installation"))?;
+    Ok(())
+}
+
+/// Withdraw one approved scope; `false` when it was not approved.
+pub(crate) async fn revoke_scope(
+    db: &Db,
+    id: &InstallationId,
+    scope: Scope,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::sql("revoke"))?;
+    let done = sqlx::query("DELETE FROM grants WHERE installation_id = $1 AND scope = $2")
+        .bind(id.as_str())
+        .bind(scope.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::sql("revoke"))?;
+    bump(&mut tx, id, None).await?;
+    tx.commit().await.map_err(DbError::sql("revoke"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdraw every approval: the installation goes back to awaiting approval.
+pub(crate) async fn revoke_all(db: &Db, id: &InstallationId) -> Result<u64, DbError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::sql("revoke"))?;
+    let done = sqlx::query("DELETE FROM grants WHERE installation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::sql("revoke"))?;
+    bump(&mut tx, id, Some("pending")).await?;
+    tx.commit().await.map_err(DbError::sql("revoke"))?;
+    Ok(done.rows_affected())
+}
+
+/// Set the status (disable, enable), keeping grants.
+pub(crate) async fn set_status(db: &Db, id: &InstallationId, status: &str) -> Result<(), DbError> {
+    let mut tx = db
+        .pool
+        .begin()
+        .await
+        .map_err(DbError::sql("update installation"))?;
+    bump(&mut tx, id, Some(status)).await?;
+    tx.commit()
+        .await
+        .map_err(DbError::sql("update installation"))
+}
+
+/// What an uninstall deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Deleted {
+    /// Keys of the connector's own storage.
+    pub storage_keys: u64,
+    /// Approved scopes.
+    pub grants: u64,
+    /// Sealed secrets (API keys).
+    pub secrets: u64,
+}
+
+/// Delete the installation, its grants, its secrets and its storage in one transaction.
+pub(crate) async fn uninstall(db: &Db, id: &InstallationId) -> Result<Deleted, DbError> {
+    let err = || DbError::sql("uninstall");
+    let mut tx = db.pool.begin().await.map_err(err())?;
+    let storage = sqlx::query("DELETE FROM connector_storage WHERE installation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+    let grants = sqlx::query("DELETE FROM grants WHERE installation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+    let secrets = sqlx::query("DELETE FROM secrets WHERE installation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+    sqlx::query("DELETE FROM installations WHERE id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+    tx.commit().await.map_err(err())?;
+    Ok(Deleted {
+        storage_keys: storage.rows_affected(),
+        grants: grants.rows_affected(),
+        secrets: secrets.rows_affected(),
+    })
+}
+
+/// Park a newer version until the merchant approves what it adds.
+pub(crate) async fn set_pending(
+    db: &Db,
+    id: &InstallationId,
+    artifact: &crate::artifact::Artifact,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::sql("upgrade"))?;
+    super::registry::store_artifact(&mut tx, artifact).await?;
+    sqlx::query("UPDATE installations SET pending_digest = $1, updated_at = $2 WHERE id = $3")
+        .bind(artifact.digest.to_hex())
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::sql("upgrade"))?;
+    tx.commit().await.map_err(DbError::sql("upgrade"))
+}
+
+/// Switch the installation to `artifact`, keeping only the approvals in `keep` and adding
+/// those in `add`, in one transaction.
+pub(crate) async fn switch_version(
+    db: &Db,
+    id: &InstallationId,
+    artifact: &crate::artifact::Artifact,
+    keep: ScopeSet,
+    add: ScopeSet,
+    by: &str,
+) -> Result<(), DbError> {
+    let err = || DbError::sql("upgrade");
+    let mut tx = db.pool.begin().await.map_err(err())?;
+    super::registry::store_artifact(&mut tx, artifact).await?;
+    for scope in ScopeSet::all().minus(keep).iter() {
+        sqlx::query("DELETE FROM grants WHERE installation_id = $1 AND scope = $2")
+            .bind(id.as_str())
+            .bind(scope.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+    }
+    for scope in add.minus(keep).iter() {
+        sqlx::query("INSERT INTO grants (installation_id, scope, approved_by, approved_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.as_str())
+            .bind(scope.as_str())
+            .bind(by)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+    }
+    sqlx::query(
+        "UPDATE installations SET digest = $1, pending_digest = NULL, generation = generation + 1, updated_at = $2 \
+         WHERE id = $3",
+    )
+    .bind(artifact.digest.to_hex())
+    .bind(now_ms())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(err())?;
+    tx.commit().await.map_err(err())
+}

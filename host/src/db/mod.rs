@@ -1,0 +1,211 @@
+//! Persistence: sqlx over `AnyPool`, so SQLite (the embedded default) and PostgreSQL (shared by
+//! several host nodes) run the same queries. Only the migrations differ per backend.
+
+pub mod audit;
+pub mod commerce;
+pub mod lifecycle;
+pub(crate) mod registry;
+pub mod secrets;
+pub mod storage;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Why the database could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The `--db` URL is not one Airlock understands.
+    #[error(
+        "database URL `{0}` is not supported: use `sqlite://path/to/file.db` (created if missing), \
+         `sqlite::memory:`, or `postgres://user@host:port/database`"
+    )]
+    BadUrl(String),
+    /// A query failed. The driver's error is in the message, not the source chain, so
+    /// `{:#}` does not print it twice.
+    #[error("database {action} failed: {cause}")]
+    Sql {
+        /// What was being done.
+        action: &'static str,
+        /// The driver's error.
+        cause: sqlx::Error,
+    },
+    /// The server could not be reached.
+    #[error(
+        "cannot reach the database at {url}: {cause}; check that the server is running and the URL is right"
+    )]
+    Unreachable {
+        /// The URL, without anything after `?`.
+        url: String,
+        /// The driver's error.
+        cause: sqlx::Error,
+    },
+    /// Applying migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+    /// A stored value is not what the schema promises (edited by hand, or a newer host wrote it).
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    pub(crate) fn sql(action: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
+        move |cause| DbError::Sql { action, cause }
+    }
+}
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file or memory database.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// An open, migrated database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Open (creating a SQLite file if missing) and migrate the database at `url`.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise(url)?;
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = AnyPoolOptions::new()
+            // Fail in seconds, not sqlx's default 30, when the server is not there.
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            // An in-memory SQLite database exists once per connection: keep exactly one.
+            .max_connections(if memory {
+                1
+            } else if backend == Backend::Sqlite {
+                4
+            } else {
+                8
+            })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        if !memory {
+                            sqlx::query("PRAGMA journal_mode = WAL")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|cause| DbError::Unreachable {
+                url: url.split('?').next().unwrap_or_default().to_owned(),
+                cause,
+            })?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS
+                .run(&pool)
+                .await
+                .map_err(DbError::Migrate)?,
+            Backend::Postgres => POSTGRES_MIGRATIONS
+                .run(&pool)
+                .await
+                .map_err(DbError::Migrate)?,
+        }
+        Ok(Db { pool, backend })
+    }
+
+    /// The connection pool, for a platform's own queries next to Airlock's.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Close every connection (a SQLite file is then safe to copy).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn normalise(url: &str) -> Result<(Backend, String), DbError> {
+    if url == "sqlite::memory:" {
+        return Ok((Backend::Sqlite, url.to_owned()));
+    }
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if rest.is_empty() {
+            return Err(DbError::BadUrl(url.to_owned()));
+        }
+        // Create the file if it does not exist yet, unless the caller chose a mode.
+        let url = if rest.contains("mode=") {
+            format!("sqlite://{rest}")
+        } else if rest.contains('?') {
+            format!("sqlite://{rest}&mode=rwc")
+        } else {
+            format!("sqlite://{rest}?mode=rwc")
+        };
+        return Ok((Backend::Sqlite, url));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    Err(DbError::BadUrl(url.chars().take(200).collect()))
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_normalised_or_refused_with_the_accepted_forms() {
+        assert_eq!(
+            normalise("sqlite://demo.db").unwrap(),
+            (Backend::Sqlite, "sqlite://demo.db?mode=rwc".into())
+        );
+        assert_eq!(
+            normalise("sqlite:demo.db").unwrap().1,
+            "sqlite://demo.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise("sqlite://x.db?mode=ro").unwrap().1,
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(
+            normalise("postgres://root@127.0.0.1/test").unwrap().0,
+            Backend::Postgres
+        );
+        for bad in ["mysql://x", "demo.db", "sqlite://", ""] {
+            let err = normalise(bad).unwrap_err().to_string();
+            assert!(err.contains("sqlite://path/to/file.db"), "{err}");
+        }
+    }
+}

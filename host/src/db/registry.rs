@@ -1,0 +1,349 @@
+//! Plans, merchants, artifacts, installations and grants.
+
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Backend, Db, DbError, now_ms};
+use crate::artifact::Artifact;
+use crate::grants::{Scope, ScopeSet};
+use crate::ids::{Digest, InstallationId, MerchantId};
+use crate::manifest::Manifest;
+
+/// A merchant's plan: how many connected apps it allows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// Plan id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Connected-app slots.
+    pub app_slots: i64,
+}
+
+/// An installation row with its approvals.
+#[derive(Debug, Clone)]
+pub(crate) struct InstallationRow {
+    pub id: InstallationId,
+    pub merchant: MerchantId,
+    pub connector_id: String,
+    pub digest: String,
+    pub status: String,
+    pub installed_at: i64,
+    /// A newer version waiting for approval of the scopes it adds.
+    pub pending_digest: Option<String>,
+    pub approvals: Vec<(Scope, String, i64)>,
+}
+
+impl InstallationRow {
+    pub fn approved(&self) -> ScopeSet {
+        self.approvals.iter().map(|(s, _, _)| *s).collect()
+    }
+}
+
+pub(crate) async fn put_plan(db: &Db, plan: &Plan) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM plans WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM merchants WHERE plan_id = $1)")
+        .bind(&plan.id)
+        .execute(&db.pool)
+        .await
+        .map_err(DbError::sql("write plan"))?;
+    sqlx::query("UPDATE plans SET name = $2, app_slots = $3 WHERE id = $1")
+        .bind(&plan.id)
+        .bind(&plan.name)
+        .bind(plan.app_slots)
+        .execute(&db.pool)
+        .await
+        .map_err(DbError::sql("write plan"))?;
+    sqlx::query("INSERT INTO plans (id, name, app_slots) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM plans WHERE id = $1)")
+        .bind(&plan.id)
+        .bind(&plan.name)
+        .bind(plan.app_slots)
+        .execute(&db.pool)
+        .await
+        .map_err(DbError::sql("write plan"))?;
+    Ok(())
+}
+
+pub(crate) async fn put_merchant(
+    db: &Db,
+    id: &MerchantId,
+    name: &str,
+    plan: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE merchants SET name = $2, plan_id = $3 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(name)
+        .bind(plan)
+        .execute(&db.pool)
+        .await
+        .map_err(DbError::sql("write merchant"))?;
+    sqlx::query(
+        "INSERT INTO merchants (id, name, plan_id, created_at) SELECT $1, $2, $3, $4 \
+         WHERE NOT EXISTS (SELECT 1 FROM merchants WHERE id = $1)",
+    )
+    .bind(id.as_str())
+    .bind(name)
+    .bind(plan)
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await
+    .map_err(DbError::sql("write merchant"))?;
+    Ok(())
+}
+
+pub(crate) async fn plan_of(db: &Db, merchant: &MerchantId) -> Result<Option<Plan>, DbError> {
+    let row = sqlx::query(
+        "SELECT p.id, p.name, p.app_slots FROM merchants m JOIN plans p ON p.id = m.plan_id WHERE m.id = $1",
+    )
+    .bind(merchant.as_str())
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(DbError::sql("read plan"))?;
+    row.map(|r| {
+        Ok(Plan {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            app_slots: r.try_get("app_slots")?,
+        })
+    })
+    .transpose()
+    .map_err(DbError::sql("read plan"))
+}
+
+/// What an install writes; the slot check and both inserts happen in one transaction.
+pub(crate) enum InstallOutcome {
+    Installed,
+    PlanFull { used: i64 },
+    AlreadyInstalled(InstallationId),
+}
+
+pub(crate) async fn insert_installation(
+    db: &Db,
+    merchant: &MerchantId,
+    plan: &Plan,
+    artifact: &Artifact,
+    id: &InstallationId,
+) -> Result<InstallOutcome, DbError> {
+    let err = DbError::sql("install");
+    let mut tx = db.pool.begin().await.map_err(DbError::sql("install"))?;
+    if db.backend() == Backend::Postgres {
+        // Serialise installs of one merchant across host nodes so slots cannot be overbooked.
+        sqlx::query("SELECT id FROM merchants WHERE id = $1 FOR UPDATE")
+            .bind(merchant.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::sql("install"))?;
+    }
+    let existing =
+        sqlx::query("SELECT id FROM installations WHERE merchant_id = $1 AND connector_id = $2")
+            .bind(merchant.as_str())
+            .bind(&artifact.manifest.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(DbError::sql("install"))?;
+    if let Some(row) = existing {
+        let id: String = row.try_get("id").map_err(err)?;
+        return Ok(InstallOutcome::AlreadyInstalled(InstallationId::new(id)));
+    }
+    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM installations WHERE merchant_id = $1")
+        .bind(merchant.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(DbError::sql("install"))?;
+    if used >= plan.app_slots {
+        return Ok(InstallOutcome::PlanFull { used });
+    }
+    let now = now_ms();
+    store_artifact(&mut tx, artifact).await?;
+    sqlx::query(
+        "INSERT INTO installations (id, merchant_id, connector_id, digest, status, generation, installed_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+    )
+    .bind(id.as_str())
+    .bind(merchant.as_str())
+    .bind(&artifact.manifest.id)
+    .bind(artifact.digest.to_hex())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(DbError::sql("install"))?;
+    tx.commit().await.map_err(DbError::sql("install"))?;
+    Ok(InstallOutcome::Installed)
+}
+
+/// Store an artifact's bytes and manifest once per digest (shared by every merchant).
+pub(crate) async fn store_artifact(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    artifact: &Artifact,
+) -> Result<(), DbError> {
+    let manifest =
+        serde_json::to_string(&artifact.manifest).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO artifacts (digest, connector_id, version, publisher, manifest, component, created_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM artifacts WHERE digest = $1)",
+    )
+    .bind(artifact.digest.to_hex())
+    .bind(&artifact.manifest.id)
+    .bind(&artifact.manifest.version)
+    .bind(&artifact.manifest.publisher)
+    .bind(manifest)
+    .bind(artifact.bytes.to_vec())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await
+    .map_err(DbError::sql("store artifact"))?;
+    Ok(())
+}
+
+fn installation_from(row: &AnyRow) -> Result<InstallationRow, sqlx::Error> {
+    Ok(InstallationRow {
+        id: InstallationId::new(row.try_get::<String, _>("id")?),
+        merchant: MerchantId::new(row.try_get::<String, _>("merchant_id")?),
+        connector_id: row.try_get("connector_id")?,
+        digest: row.try_get("digest")?,
+        status: row.try_get("status")?,
+        installed_at: row.try_get("installed_at")?,
+        pending_digest: row.try_get("pending_digest")?,
+        approvals: Vec::new(),
+    })
+}
+
+async fn with_approvals(
+    db: &Db,
+    mut rows: Vec<InstallationRow>,
+) -> Result<Vec<InstallationRow>, DbError> {
+    for row in &mut rows {
+        let grants = sqlx::query(
+            "SELECT scope, approved_by, approved_at FROM grants WHERE installation_id = $1 ORDER BY scope",
+        )
+        .bind(row.id.as_str())
+        .fetch_all(&db.pool)
+        .await
+        .map_err(DbError::sql("read grants"))?;
+        for g in grants {
+            let name: String = g.try_get("scope").map_err(DbError::sql("read grants"))?;
+            // A scope this host no longer knows grants nothing; skip it rather than fail.
+            if let Ok(scope) = name.parse::<Scope>() {
+                let by: String = g
+                    .try_get("approved_by")
+                    .map_err(DbError::sql("read grants"))?;
+                let at: i64 = g
+                    .try_get("approved_at")
+                    .map_err(DbError::sql("read grants"))?;
+                row.approvals.push((scope, by, at));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+const INSTALLATION_COLUMNS: &str =
+    "id, merchant_id, connector_id, digest, status, installed_at, pending_digest";
+
+/// Installations of a merchant, oldest first.
+pub(crate) async fn installations(
+    db: &Db,
+    merchant: &MerchantId,
+) -> Result<Vec<InstallationRow>, DbError> {
+    let sql = format!(
+        "SELECT {INSTALLATION_COLUMNS} FROM installations WHERE merchant_id = $1 ORDER BY installed_at, id"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(merchant.as_str())
+        .fetch_all(&db.pool)
+        .await
+        .map_err(DbError::sql("read installations"))?;
+    let rows = rows
+        .iter()
+        .map(installation_from)
+        .collect::<Result<Vec<_>, _>>();
+    with_approvals(db, rows.map_err(DbError::sql("read installations"))?).await
+}
+
+/// One installation of `merchant`, by installation id or connector id.
+pub(crate) async fn installation(
+    db: &Db,
+    merchant: &MerchantId,
+    key: &str,
+) -> Result<Option<InstallationRow>, DbError> {
+    let sql = format!(
+        "SELECT {INSTALLATION_COLUMNS} FROM installations WHERE merchant_id = $1 AND (id = $2 OR connector_id = $2)"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(merchant.as_str())
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(DbError::sql("read installation"))?;
+    let Some(row) = row else { return Ok(None) };
+    let row = installation_from(&row).map_err(DbError::sql("read installation"))?;
+    Ok(with_approvals(db, vec![row]).await?.pop())
+}
+
+/// Record approval of `scopes` and make the installation active, atomically.
+pub(crate) async fn approve(
+    db: &Db,
+    id: &InstallationId,
+    scopes: ScopeSet,
+    by: &str,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::sql("approve"))?;
+    let now = now_ms();
+    for scope in scopes.iter() {
+        sqlx::query(
+            "INSERT INTO grants (installation_id, scope, approved_by, approved_at) SELECT $1, $2, $3, $4 \
+             WHERE NOT EXISTS (SELECT 1 FROM grants WHERE installation_id = $1 AND scope = $2)",
+        )
+        .bind(id.as_str())
+        .bind(scope.as_str())
+        .bind(by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::sql("approve"))?;
+    }
+    sqlx::query("UPDATE installations SET status = 'active', generation = generation + 1, updated_at = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::sql("approve"))?;
+    tx.commit().await.map_err(DbError::sql("approve"))
+}
+
+/// The stored component bytes of a digest.
+pub(crate) async fn component(db: &Db, digest: &str) -> Result<Option<Vec<u8>>, DbError> {
+    let row = sqlx::query("SELECT component FROM artifacts WHERE digest = $1")
+        .bind(digest)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(DbError::sql("read artifact"))?;
+    row.map(|r| r.try_get("component"))
+        .transpose()
+        .map_err(DbError::sql("read artifact"))
+}
+
+/// The manifest stored with a digest (validated when the artifact was accepted), without
+/// loading or compiling the component.
+pub(crate) async fn manifest(db: &Db, digest: &str) -> Result<Option<Manifest>, DbError> {
+    let row = sqlx::query("SELECT manifest FROM artifacts WHERE digest = $1")
+        .bind(digest)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(DbError::sql("read manifest"))?;
+    let Some(row) = row else { return Ok(None) };
+    let text: String = row
+        .try_get("manifest")
+        .map_err(DbError::sql("read manifest"))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| DbError::Corrupt(format!("manifest of {digest}: {e}")))
+}
+
+/// Parse a stored digest.
+pub(crate) fn parse_digest(hex_digest: &str) -> Result<Digest, DbError> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_digest, &mut bytes)
+        .map_err(|_| DbError::Corrupt(format!("digest `{hex_digest}`")))?;
+    Ok(Digest(bytes))
+}

@@ -1,0 +1,254 @@
+//! The demo store and `airlock demo`: a fresh database, a seeded shop, the example connector
+//! installed and approved, one order event, and a refused call shown for what it is.
+
+use serde::Serialize;
+
+use crate::commerce::{
+    Address, Contact, Customer, FinancialStatus, FulfillmentStatus, InventoryLevel, LineItem,
+    Money, Order,
+};
+use crate::db::now_ms;
+use crate::grants::Scope;
+use crate::ids::MerchantId;
+use crate::manifest::Topic;
+use crate::prompt::Language;
+use crate::{Error, Host, Installation, Installed, InvocationReport};
+
+/// The example WhatsApp order notifier, built from `plugins/order-notifier` by the build script.
+pub const ORDER_NOTIFIER_WASM: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/order_notifier.wasm"));
+
+/// The example pay-then-ship logistics connector (outbound HTTPS with host-attached keys),
+/// built from `plugins/ship-on-payment`.
+pub const SHIP_ON_PAYMENT_WASM: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/ship_on_payment.wasm"));
+
+/// The demo merchant.
+pub const DEMO_MERCHANT: &str = "demo-store";
+/// A second merchant, to show that stores are isolated.
+pub const OTHER_MERCHANT: &str = "other-store";
+
+fn inr(amount_minor: i64) -> Money {
+    Money {
+        amount_minor,
+        currency: "INR".into(),
+    }
+}
+
+fn item(sku: &str, title: &str, quantity: u32, unit_minor: i64) -> LineItem {
+    LineItem {
+        sku: sku.into(),
+        title: title.into(),
+        quantity,
+        unit_price: inr(unit_minor),
+    }
+}
+
+fn customer(id: &str, name: &str, email: &str, phone: &str, city: &str) -> Customer {
+    Customer {
+        id: id.into(),
+        orders_count: 1,
+        accepts_marketing: true,
+        created_at: now_ms() as u64,
+        contact: Contact {
+            name: name.into(),
+            email: Some(email.into()),
+            phone: Some(phone.into()),
+            address: Some(Address {
+                line1: "12 Tea Garden Road".into(),
+                line2: None,
+                city: city.into(),
+                region: "Assam".into(),
+                postal_code: "781001".into(),
+                country: "IN".into(),
+            }),
+        },
+    }
+}
+
+/// `placed_minutes_ago` keeps the seed's order history distinct and stable: orders created in
+/// the same millisecond would list in id order on one run and time order on the next.
+fn order(
+    id: &str,
+    number: &str,
+    customer: &str,
+    placed_minutes_ago: u64,
+    items: Vec<LineItem>,
+) -> Order {
+    let total = items
+        .iter()
+        .map(|i| i64::from(i.quantity) * i.unit_price.amount_minor)
+        .sum();
+    Order {
+        id: id.into(),
+        number: number.into(),
+        customer_id: Some(customer.into()),
+        financial_status: FinancialStatus::Pending,
+        fulfillment_status: FulfillmentStatus::Unfulfilled,
+        total: inr(total),
+        created_at: (now_ms() as u64).saturating_sub(placed_minutes_ago * 60_000),
+        line_items: items,
+    }
+}
+
+/// Create the demo plans, two merchants and their orders, customers and stock (idempotent).
+pub async fn seed(host: &Host) -> Result<(), Error> {
+    host.put_plan("starter", "Starter", 3).await?;
+    host.put_plan("growth", "Growth", 10).await?;
+    let demo = MerchantId::new(DEMO_MERCHANT);
+    let other = MerchantId::new(OTHER_MERCHANT);
+    host.put_merchant(&demo, "Chai & Co.", "starter").await?;
+    host.put_merchant(&other, "Second Store", "starter").await?;
+    let data = host.store_data();
+    let now = now_ms() as u64;
+    data.put_customer(
+        &demo,
+        &customer(
+            "cus_asha",
+            "Asha Verma",
+            "asha@example.com",
+            "+919876543210",
+            "Guwahati",
+        ),
+    )
+    .await?;
+    data.put_customer(
+        &demo,
+        &customer(
+            "cus_ravi",
+            "Ravi Das",
+            "ravi@example.com",
+            "+919812345678",
+            "Jorhat",
+        ),
+    )
+    .await?;
+    data.put_order(
+        &demo,
+        &order(
+            "ord_1001",
+            "#1001",
+            "cus_asha",
+            120,
+            vec![
+                item("TEA-ASSAM-250", "Assam Tea 250 g", 2, 45_000),
+                item("MUG-CLAY", "Clay Mug", 1, 34_900),
+            ],
+        ),
+    )
+    .await?;
+    data.put_order(
+        &demo,
+        &order(
+            "ord_1002",
+            "#1002",
+            "cus_ravi",
+            30,
+            vec![item("TEA-DARJ-100", "Darjeeling 100 g", 1, 52_000)],
+        ),
+    )
+    .await?;
+    for (sku, title, available) in [
+        ("TEA-ASSAM-250", "Assam Tea 250 g", 40),
+        ("MUG-CLAY", "Clay Mug", -2),
+        ("TEA-DARJ-100", "Darjeeling 100 g", 15),
+    ] {
+        let level = InventoryLevel {
+            sku: sku.into(),
+            title: title.into(),
+            available,
+            updated_at: now,
+        };
+        data.put_inventory(&demo, &level).await?;
+    }
+    data.put_customer(
+        &other,
+        &customer(
+            "cus_zoe",
+            "Zoe Marak",
+            "zoe@example.com",
+            "+919800000001",
+            "Shillong",
+        ),
+    )
+    .await?;
+    data.put_order(
+        &other,
+        &order(
+            "ord_2001",
+            "#2001",
+            "cus_zoe",
+            60,
+            vec![item("SOAP-1", "Soap", 3, 9_900)],
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Everything `airlock demo` did, for printing or `--json`.
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    /// The database used.
+    pub database: String,
+    /// The install, with the prompt the merchant saw.
+    pub installed: Installed,
+    /// What the merchant approved.
+    pub approved: Installation,
+    /// Optional scopes the merchant declined.
+    pub declined: Vec<Scope>,
+    /// The `order.created` delivery.
+    pub delivery: InvocationReport,
+    /// The connector asked, through a replayed event, for another store's order.
+    pub cross_store: InvocationReport,
+}
+
+/// Run the demo against `url` (which should be a fresh database), prompting in `language`.
+pub async fn run(url: &str, language: Language) -> Result<DemoReport, Error> {
+    let host = Host::open(url).await?;
+    seed(&host).await?;
+    let merchant = MerchantId::new(DEMO_MERCHANT);
+    let mut installed = host
+        .install(&merchant, ORDER_NOTIFIER_WASM, "platform")
+        .await?;
+    let id = installed.installation.id.clone();
+    installed.prompt = host.prompt(&merchant, id.as_str(), language).await?;
+    // The merchant shares contact details (to address the message) but not stock levels.
+    let approved = host
+        .approve(
+            &merchant,
+            &installed.installation.id.to_string(),
+            &[Scope::CustomersReadContact],
+            "owner@chai.example",
+        )
+        .await?;
+    let emitted = host
+        .emit(&merchant, Topic::OrderCreated, "ord_1001")
+        .await?;
+    let delivery = emitted
+        .deliveries
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::NotActive {
+            installation: installed.installation.id.clone(),
+            status: "not subscribed".into(),
+            hint: "the example connector should subscribe to order.created",
+        })?;
+    let cross_store = host
+        .invoke(
+            &merchant,
+            &installed.installation.connector,
+            Topic::OrderCreated,
+            "ord_2001",
+        )
+        .await?;
+    host.db().close().await;
+    Ok(DemoReport {
+        database: url.to_owned(),
+        installed,
+        approved,
+        declined: vec![Scope::InventoryRead],
+        delivery,
+        cross_store,
+    })
+}

@@ -1,0 +1,182 @@
+//! The library's error type: every variant says what went wrong and what to do about it.
+
+use crate::artifact::ArtifactError;
+use crate::db::DbError;
+use crate::grants::{Scope, ScopeSet};
+use crate::ids::{InstallationId, MerchantId};
+
+/// Why a host operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The artifact was refused; nothing was stored.
+    // Not `#[from]`: that would also make it the source, and `{:#}` would print it twice.
+    #[error("artifact refused: {0}")]
+    Artifact(ArtifactError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Wasmtime could not start.
+    #[error("could not start the WebAssembly engine: {0}")]
+    Engine(String),
+    /// No such merchant.
+    #[error("merchant `{0}` not found; create it first (the demo store is `demo-store`)")]
+    UnknownMerchant(MerchantId),
+    /// The merchant's plan has no free connected-app slot.
+    #[error(
+        "plan `{plan}` allows {slots} connected app(s) and {used} are installed; uninstall an app or \
+         move merchant `{merchant}` to a larger plan"
+    )]
+    PlanLimit {
+        /// The merchant.
+        merchant: MerchantId,
+        /// The plan's name.
+        plan: String,
+        /// Slots on the plan.
+        slots: i64,
+        /// Slots in use.
+        used: i64,
+    },
+    /// The connector is already installed for this merchant.
+    #[error("`{connector}` is already installed for this merchant as {installation}")]
+    AlreadyInstalled {
+        /// The connector id.
+        connector: String,
+        /// The existing installation.
+        installation: InstallationId,
+    },
+    /// No installation matches.
+    #[error(
+        "merchant `{merchant}` has no installation `{key}`; `airlock list --merchant {merchant}` shows what is installed"
+    )]
+    NotInstalled {
+        /// The merchant.
+        merchant: MerchantId,
+        /// What was looked for.
+        key: String,
+    },
+    /// A scope to approve is not one of the connector's optional scopes.
+    #[error(
+        "`{scope}` is not an optional scope of `{connector}`; its optional scopes are: {optional}"
+    )]
+    NotOptional {
+        /// The scope asked for.
+        scope: Scope,
+        /// The connector.
+        connector: String,
+        /// What it does offer.
+        optional: ScopeSet,
+    },
+    /// The platform's policy forbids a scope the connector requires.
+    #[error(
+        "platform policy does not allow `{scope}`, which `{connector}` requires; it cannot be installed here"
+    )]
+    PolicyForbids {
+        /// The scope.
+        scope: Scope,
+        /// The connector.
+        connector: String,
+    },
+    /// The installation cannot run in its current state.
+    #[error("installation {installation} is {status}; {hint}")]
+    NotActive {
+        /// The installation.
+        installation: InstallationId,
+        /// Its status.
+        status: String,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A required scope cannot be withdrawn on its own.
+    #[error("`{scope}` is required by `{connector}`; revoke the whole app or uninstall it instead")]
+    RequiredScope {
+        /// The scope.
+        scope: Scope,
+        /// The connector.
+        connector: String,
+    },
+    /// The scope to withdraw is not approved.
+    #[error("`{scope}` is not approved for {installation}, so there is nothing to revoke")]
+    NotApproved {
+        /// The scope.
+        scope: Scope,
+        /// The installation.
+        installation: InstallationId,
+    },
+    /// The installation is not in the state the action needs.
+    #[error("cannot {action} {installation}: it is {status}, and {action} needs it {needs}")]
+    BadTransition {
+        /// The installation.
+        installation: InstallationId,
+        /// Its status.
+        status: String,
+        /// What was asked.
+        action: &'static str,
+        /// The status the action needs.
+        needs: &'static str,
+    },
+    /// The upgrade is another connector, or another publisher's.
+    #[error("an upgrade must keep the connector's {field}: `{offered}` is not `{current}`")]
+    NotSuccessor {
+        /// `id` or `publisher`.
+        field: &'static str,
+        /// What is installed.
+        current: String,
+        /// What was offered.
+        offered: String,
+    },
+    /// The upgrade is not a newer version.
+    #[error("version {offered} is not newer than the installed {current}; downgrades are refused")]
+    NotNewer {
+        /// Installed version.
+        current: String,
+        /// Offered version.
+        offered: String,
+    },
+    /// A publisher key given to `trust_key` is not an ed25519 public key.
+    #[error(
+        "`{0}` is not an ed25519 public key: give the 64 hex characters `airlock keys generate` printed"
+    )]
+    BadKey(String),
+    /// An event's subject id is unusable.
+    #[error("subject id must be 1 to 128 bytes without control characters")]
+    BadSubject,
+    /// A secret name the connector's manifest does not declare.
+    #[error("`{connector}` declares no secret `{name}`; its secrets are: {declared}")]
+    SecretNotDeclared {
+        /// The name given.
+        name: String,
+        /// The connector.
+        connector: String,
+        /// The names it declares.
+        declared: String,
+    },
+    /// Set of a secret already set, or rotation of one never set.
+    #[error("secret `{name}` of {installation} {problem}")]
+    SecretState {
+        /// The secret.
+        name: String,
+        /// The installation.
+        installation: InstallationId,
+        /// What is wrong and the fix.
+        problem: &'static str,
+    },
+    /// The vault or its table refused.
+    #[error(transparent)]
+    Secret(crate::db::secrets::SecretError),
+}
+
+impl From<ArtifactError> for Error {
+    fn from(err: ArtifactError) -> Self {
+        Error::Artifact(err)
+    }
+}
+
+impl From<crate::db::secrets::SecretError> for Error {
+    fn from(err: crate::db::secrets::SecretError) -> Self {
+        match err {
+            // A database failure reads the same wherever it happens.
+            crate::db::secrets::SecretError::Db(db) => Error::Db(db),
+            other => Error::Secret(other),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! What a compiled component really imports, checked against what its manifest declares.
+//!
+//! wit-component keeps only the functions a guest actually calls, so the import list is the
+//! truth about which capabilities the code can reach: a function whose scope the manifest does
+//! not declare refuses the install, before any merchant is asked to approve anything.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
+
+use crate::artifact::ArtifactError;
+use crate::grants::{Scope, ScopeSet};
+use crate::manifest::Manifest;
+
+const CONTRACT_PREFIX: &str = "airlock:connector/";
+/// WASI 0.2 interfaces Rust's std links in; they get a locked-down context (no files, no
+/// sockets, no environment), so importing them grants nothing.
+const WASI_ALLOWED: [&str; 6] = [
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:filesystem/",
+    "wasi:sockets/",
+];
+
+/// What calling a contract function takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// The merchant must grant this scope.
+    Scope(Scope),
+    /// Nothing: the function touches only the connector's own space (storage, log).
+    OwnSpace,
+}
+
+/// What a contract function needs, or `None` for a function the contract does not have.
+pub fn requirement(interface: &str, function: &str) -> Option<Requirement> {
+    let scope = match (interface, function) {
+        ("orders", "get" | "list") => Scope::OrdersRead,
+        ("orders", "set-fulfillment-status" | "set-financial-status") => Scope::OrdersWrite,
+        ("customers", "get") => Scope::CustomersRead,
+        ("inventory", "get" | "list") => Scope::InventoryRead,
+        ("inventory", "adjust") => Scope::InventoryWrite,
+        ("storage", "get" | "set" | "delete" | "list-keys")
+        | ("log", "write")
+        | ("secrets", "get") => {
+            return Some(Requirement::OwnSpace);
+        }
+        _ => return None,
+    };
+    Some(Requirement::Scope(scope))
+}
+
+/// Check every import of `component` and return the scopes its code can ask for.
+pub fn check(
+    engine: &Engine,
+    component: &Component,
+    manifest: &Manifest,
+) -> Result<ScopeSet, ArtifactError> {
+    let declared = manifest.declared();
+    let mut needed = ScopeSet::EMPTY;
+    for (name, item) in component.component_type().imports(engine) {
+        let Some(rest) = name.strip_prefix(CONTRACT_PREFIX) else {
+            if name.starts_with("wasi:http/") && name.contains("@0.2.") {
+                if manifest.http.is_empty() {
+                    return Err(ArtifactError::UndeclaredConnection {
+                        import: name.to_owned(),
+                        what: "any origin it calls",
+                        fix: "add an [[http]] entry with `origin` and `reason` for each",
+                    });
+                }
+                continue;
+            }
+            let wasi_02 =
+                WASI_ALLOWED.iter().any(|p| name.starts_with(p)) && name.contains("@0.2.");
+            if wasi_02 {
+                continue;
+            }
+            return Err(ArtifactError::UnknownImport {
+                import: name.to_owned(),
+            });
+        };
+        let (interface, version) =
+            rest.split_once('@')
+                .ok_or_else(|| ArtifactError::UnknownImport {
+                    import: name.to_owned(),
+                })?;
+        check_version(name, version)?;
+        let ComponentItem::ComponentInstance(instance) = item.ty else {
+            return Err(ArtifactError::UnknownImport {
+                import: name.to_owned(),
+            });
+        };
+        for (function, export) in instance.exports(engine) {
+            if !matches!(export.ty, ComponentItem::ComponentFunc(_)) {
+                continue;
+            }
+            let import = format!("{name}#{function}");
+            match requirement(interface, function) {
+                None => return Err(ArtifactError::UnknownImport { import }),
+                Some(Requirement::OwnSpace)
+                    if interface == "secrets" && !manifest.secrets.iter().any(|s| s.readable) =>
+                {
+                    return Err(ArtifactError::UndeclaredConnection {
+                        import,
+                        what: "a readable secret",
+                        fix: "declare the secret under [[secrets]] with `readable = true`, or \
+                              attach it with a {{secret:NAME}} header instead of reading it",
+                    });
+                }
+                Some(Requirement::OwnSpace) => {}
+                Some(Requirement::Scope(scope)) if declared.contains(scope) => {
+                    needed = needed.with(scope)
+                }
+                Some(Requirement::Scope(scope)) => {
+                    return Err(ArtifactError::UndeclaredScope { import, scope });
+                }
+            }
+        }
+    }
+    Ok(needed)
+}
+
+fn check_version(import: &str, version: &str) -> Result<(), ArtifactError> {
+    let supported = semver::Version::parse(crate::artifact::CONTRACT_VERSION).ok();
+    match (semver::Version::parse(version), supported) {
+        (Ok(v), Some(s)) if v.major == s.major && v.minor == s.minor => Ok(()),
+        _ => Err(ArtifactError::UnsupportedContract {
+            import: import.to_owned(),
+            version: version.chars().take(32).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_data_function_needs_a_scope_and_own_space_functions_need_none() {
+        let scope = |s| Some(Requirement::Scope(s));
+        assert_eq!(requirement("orders", "get"), scope(Scope::OrdersRead));
+        assert_eq!(
+            requirement("orders", "set-financial-status"),
+            scope(Scope::OrdersWrite)
+        );
+        assert_eq!(requirement("customers", "get"), scope(Scope::CustomersRead));
+        assert_eq!(
+            requirement("inventory", "adjust"),
+            scope(Scope::InventoryWrite)
+        );
+        assert_eq!(requirement("storage", "set"), Some(Requirement::OwnSpace));
+        assert_eq!(requirement("log", "write"), Some(Requirement::OwnSpace));
+        assert_eq!(requirement("orders", "delete"), None);
+        assert_eq!(requirement("payments", "charge"), None);
+    }
+
+    #[test]
+    fn only_the_0_1_contract_is_accepted() {
+        assert!(check_version("x", "0.1.0").is_ok());
+        assert!(check_version("x", "0.1.7").is_ok());
+        for bad in ["0.2.0", "1.0.0", "banana"] {
+            let err = check_version("airlock:connector/orders", bad).unwrap_err();
+            assert!(err.to_string().contains("0.1.0"), "{err}");
+        }
+    }
+}

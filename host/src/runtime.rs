@@ -1,0 +1,622 @@
+//! The Wasmtime side: one Engine per host with the pooling allocator and an epoch ticker,
+//! components compiled once per digest, and a fresh Store per invocation carrying the
+//! merchant, the installation, the effective grant and the limits.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
+
+use crate::artifact::{Artifact, ArtifactError};
+use crate::bindings::ConnectorPre;
+use crate::bindings::airlock::connector::types as wit;
+use crate::capabilities::log::{LogLine, sanitize};
+use crate::commerce::{CommerceData, ConnectorStorage};
+use crate::db::secrets::Secrets;
+use crate::grants::{Grant, Scope, ScopeSet};
+use crate::ids::{Digest, InstallationId, MerchantId};
+use crate::manifest::{Manifest, Origin, Topic};
+use crate::outbound::{Network, NetworkPolicy, OutboundCall};
+use crate::state::{Access, CallContext, HostState, Live, host_state};
+
+/// How often the epoch ticks; deadlines are whole ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits of one invocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limits {
+    /// Wall-clock time for instantiation plus the call.
+    pub deadline: Duration,
+    /// Linear memory, in bytes.
+    pub memory_bytes: usize,
+    /// Table elements.
+    pub table_elements: usize,
+    /// Core instances a component may create.
+    pub instances: usize,
+    /// Host calls.
+    pub max_host_calls: u32,
+    /// Log lines kept.
+    pub max_log_lines: usize,
+    /// Outbound HTTP requests.
+    pub max_outbound_requests: u32,
+    /// Bytes of one outbound request body.
+    pub max_request_bytes: u64,
+    /// Bytes of one response body (a larger `Content-Length` is refused up front).
+    pub max_response_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_secs(2),
+            memory_bytes: 64 * 1024 * 1024,
+            table_elements: 20_000,
+            instances: 32,
+            max_host_calls: 1_000,
+            max_log_lines: 100,
+            max_outbound_requests: 20,
+            max_request_bytes: 1024 * 1024,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The engine configuration Airlock runs connectors under: component model, epoch
+/// interruption for deadlines, a 512 KiB wasm stack, and a pooling allocator sized for `limits`
+/// (instantiation from a pool is what keeps a fresh Store per event cheap).
+pub fn engine_config(limits: &Limits) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(200)
+        .total_core_instances(2_000)
+        .total_memories(400)
+        .total_tables(400)
+        .total_stacks(200)
+        .max_memory_size(limits.memory_bytes)
+        .max_core_instances_per_component(32)
+        .max_memories_per_component(8)
+        .max_tables_per_component(16)
+        .table_elements(limits.table_elements);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(512 * 1024)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}
+
+/// Where host calls read and write.
+#[derive(Clone)]
+pub struct DataSources {
+    /// Orders, customers, stock.
+    pub commerce: Arc<dyn CommerceData>,
+    /// Each installation's own key-value space.
+    pub storage: Arc<dyn ConnectorStorage>,
+    /// Sealed secrets; `None` when the host has no vault key (secrets then cannot be used).
+    pub secrets: Option<Arc<Secrets>>,
+}
+
+/// What an artifact may reach beyond the host calls: the origins it declares (approved with
+/// the app), where each secret may be attached, and which secrets it may read.
+#[derive(Debug, Clone, Default)]
+pub struct Connections {
+    /// Origins outbound requests may go to.
+    pub origins: Arc<Vec<Origin>>,
+    /// For each secret name, the origins the host may attach it to.
+    pub send_to: Arc<HashMap<String, Vec<Origin>>>,
+    /// Secrets the connector may read itself.
+    pub readable: Arc<HashSet<String>>,
+}
+
+impl Connections {
+    /// The connections `manifest` declares.
+    pub fn of(manifest: &Manifest) -> Connections {
+        Connections {
+            origins: Arc::new(manifest.origins().cloned().collect()),
+            send_to: Arc::new(
+                manifest
+                    .secrets
+                    .iter()
+                    .map(|s| (s.name.clone(), s.send_to.clone()))
+                    .collect(),
+            ),
+            readable: Arc::new(
+                manifest
+                    .secrets
+                    .iter()
+                    .filter(|s| s.readable)
+                    .map(|s| s.name.clone())
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A platform event as the host delivers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Unique id, the same on every redelivery.
+    pub id: String,
+    /// Topic.
+    pub topic: Topic,
+    /// The record it is about.
+    pub subject_id: String,
+    /// Milliseconds since the Unix epoch.
+    pub occurred_at: u64,
+}
+
+/// The failure causes a connector reports, as merchants need to see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "cause", rename_all = "kebab-case")]
+pub enum ConnectorFailure {
+    /// Provider session expired.
+    AuthExpired,
+    /// Provider rejected the credentials.
+    InvalidCredentials,
+    /// A scope the merchant has not granted.
+    PermissionMissing {
+        /// The scope.
+        scope: Scope,
+    },
+    /// Provider down.
+    ProviderUnavailable,
+    /// Provider rate limiting.
+    RateLimited {
+        /// Seconds to wait, if known.
+        retry_after_secs: Option<u32>,
+    },
+    /// Provider plan, billing or usage limit.
+    UsageLimit,
+    /// Wrong configuration.
+    Config {
+        /// What to fix (connector's words, sanitised).
+        message: String,
+    },
+    /// Network failure.
+    Network {
+        /// Detail (connector's words, sanitised).
+        message: String,
+    },
+    /// Anything else.
+    Other {
+        /// Detail (connector's words, sanitised).
+        message: String,
+    },
+}
+
+impl ConnectorFailure {
+    /// The cause's stable code, as merchants' checklists and scripts key on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConnectorFailure::AuthExpired => "auth-expired",
+            ConnectorFailure::InvalidCredentials => "invalid-credentials",
+            ConnectorFailure::PermissionMissing { .. } => "permission-missing",
+            ConnectorFailure::ProviderUnavailable => "provider-unavailable",
+            ConnectorFailure::RateLimited { .. } => "rate-limited",
+            ConnectorFailure::UsageLimit => "usage-limit",
+            ConnectorFailure::Config { .. } => "config",
+            ConnectorFailure::Network { .. } => "network",
+            ConnectorFailure::Other { .. } => "other",
+        }
+    }
+}
+
+/// Why the host ended an invocation early.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum AbortReason {
+    /// Ran past its wall-clock deadline.
+    Deadline {
+        /// The deadline, in milliseconds.
+        limit_ms: u64,
+    },
+    /// Tried to grow memory past its cap.
+    Memory {
+        /// The cap, in bytes.
+        limit_bytes: usize,
+    },
+    /// Overflowed the wasm stack.
+    StackOverflow,
+    /// The installation was disabled or uninstalled while the call ran.
+    Stopped,
+    /// Trapped (a panic in the connector, an unreachable, a bad access).
+    Trap {
+        /// Wasmtime's description.
+        message: String,
+    },
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum CallResult {
+    /// The connector returned an outcome.
+    Done {
+        /// Whether it acted.
+        acted: bool,
+        /// Its one-line summary (sanitised).
+        summary: String,
+    },
+    /// The connector returned an error.
+    Failed {
+        /// The cause.
+        error: ConnectorFailure,
+    },
+    /// The host stopped it.
+    Aborted {
+        /// Why.
+        reason: AbortReason,
+    },
+}
+
+/// Everything one invocation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvocationReport {
+    /// Which installation ran.
+    pub installation: InstallationId,
+    /// Its connector id.
+    pub connector: String,
+    /// The event delivered.
+    pub event: Event,
+    /// How it ended.
+    pub result: CallResult,
+    /// What it touched, per host function.
+    pub accesses: Vec<Access>,
+    /// Lines it logged.
+    pub logs: Vec<LogLine>,
+    /// Lines dropped over the cap.
+    pub logs_dropped: u32,
+    /// Outbound HTTP requests, in order (origin and status only).
+    pub outbound: Vec<OutboundCall>,
+    /// Host calls made.
+    pub host_calls: u32,
+    /// Wall-clock time, in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// A compiled, linked component ready to instantiate (one per artifact digest).
+pub struct Prepared {
+    /// The manifest it carries.
+    pub manifest: Manifest,
+    /// Scopes its imports can ask for.
+    pub needs: ScopeSet,
+    /// Origins and secrets it may use.
+    pub connections: Connections,
+    pre: ConnectorPre<HostState>,
+}
+
+/// Who an invocation runs for and what it may do.
+pub struct CallSetup {
+    merchant: MerchantId,
+    installation: InstallationId,
+    grant: Grant,
+    live: Option<Live>,
+}
+
+impl CallSetup {
+    /// Run for `installation` of `merchant` under a fixed `grant`.
+    pub fn new(merchant: MerchantId, installation: InstallationId, grant: Grant) -> Self {
+        CallSetup {
+            merchant,
+            installation,
+            grant,
+            live: None,
+        }
+    }
+
+    /// Also follow revocations while running (how [`crate::Host`] runs every invocation).
+    pub(crate) fn live(mut self, live: Live) -> Self {
+        self.live = Some(live);
+        self
+    }
+}
+
+/// The sandbox on its own: the engine, the linker and the compiled-component cache. [`crate::Host`]
+/// adds the registry, approvals and audit on top; a platform with its own registry can embed
+/// this directly.
+pub struct Sandbox {
+    engine: Engine,
+    network: Arc<Network>,
+    linker: Linker<HostState>,
+    cache: Mutex<HashMap<Digest, Arc<Prepared>>>,
+    stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Start an engine sized for `limits`, with its epoch ticker and the default network
+    /// policy (public addresses only).
+    pub fn new(limits: &Limits) -> wasmtime::Result<Sandbox> {
+        Sandbox::with_network(limits, NetworkPolicy::default())
+    }
+
+    /// Start an engine sized for `limits` whose connectors reach the network under `policy`.
+    pub fn with_network(limits: &Limits, policy: NetworkPolicy) -> wasmtime::Result<Sandbox> {
+        let network = Arc::new(Network::new(policy).map_err(wasmtime::Error::new)?);
+        let engine = Engine::new(&engine_config(limits))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::capabilities::add_to_linker(&mut linker)?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let (engine, stop) = (engine.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("airlock-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })?
+        };
+        Ok(Sandbox {
+            engine,
+            network,
+            linker,
+            cache: Mutex::new(HashMap::new()),
+            stop,
+            ticker: Some(ticker),
+        })
+    }
+
+    /// The prepared component of `digest`, if compiled already.
+    pub fn cached(&self, digest: &Digest) -> Option<Arc<Prepared>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(digest)
+            .cloned()
+    }
+
+    /// Compile, check imports against the manifest, and link; cached by digest.
+    /// CPU-heavy on a cache miss: call from a blocking thread.
+    pub fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, ArtifactError> {
+        if let Some(hit) = self.cached(&artifact.digest) {
+            return Ok(hit);
+        }
+        let component = Component::new(&self.engine, &artifact.bytes[..])
+            .map_err(|e| ArtifactError::Compile(format!("{e:#}")))?;
+        let needs = crate::imports::check(&self.engine, &component, &artifact.manifest)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(ConnectorPre::new)
+            .map_err(|e| ArtifactError::Compile(format!("{e:#}")))?;
+        let prepared = Arc::new(Prepared {
+            connections: Connections::of(&artifact.manifest),
+            manifest: artifact.manifest.clone(),
+            needs,
+            pre,
+        });
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(artifact.digest, prepared.clone());
+        Ok(prepared)
+    }
+
+    /// Parse, compile and check an artifact (cached by digest). CPU-heavy on a cache miss.
+    pub fn load(&self, bytes: &[u8]) -> Result<Arc<Prepared>, ArtifactError> {
+        self.prepare(&Artifact::parse(bytes)?)
+    }
+
+    /// Run `handle-event` in a fresh Store under the setup's grant and `limits`.
+    pub async fn invoke(
+        &self,
+        prepared: &Prepared,
+        setup: CallSetup,
+        sources: &DataSources,
+        limits: &Limits,
+        event: &Event,
+    ) -> InvocationReport {
+        let started = Instant::now();
+        let stop = setup.live.as_ref().map(|l| (l.signal.clone(), l.started));
+        let call = Arc::new(CallContext::new(
+            setup.merchant,
+            setup.installation.clone(),
+            setup.grant,
+            setup.live,
+            limits.max_host_calls,
+        ));
+        let deadline = started + limits.deadline;
+        let state = host_state(
+            call.clone(),
+            sources,
+            limits,
+            &prepared.connections,
+            self.network.clone(),
+            deadline,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // Checked at every epoch tick: the wall-clock deadline, and whether the installation
+        // was disabled or removed meanwhile. Between ticks the guest yields to the executor,
+        // so a busy connector never holds a worker thread.
+        store.epoch_deadline_callback(move |_| {
+            if stop
+                .as_ref()
+                .is_some_and(|(signal, at)| signal.stopped_since(*at))
+            {
+                return Err(wasmtime::Error::new(Stopped));
+            }
+            if Instant::now() >= deadline {
+                return Err(wasmtime::Error::new(Trap::Interrupt));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
+
+        let wit_event = wit::Event {
+            id: event.id.clone(),
+            topic: event.topic.as_str().to_owned(),
+            subject_id: event.subject_id.clone(),
+            occurred_at: event.occurred_at,
+        };
+        let run = async {
+            let instance = prepared.pre.instantiate_async(&mut store).await?;
+            instance
+                .airlock_connector_handler()
+                .call_handle_event(&mut store, &wit_event)
+                .await
+        };
+        // The epoch deadline stops guest code; this outer timeout also bounds time spent
+        // waiting inside host calls, where no guest code runs.
+        let result = match tokio::time::timeout(limits.deadline + EPOCH_TICK * 5, run).await {
+            Ok(Ok(Ok(outcome))) => CallResult::Done {
+                acted: outcome.acted,
+                summary: sanitize(&outcome.summary, 500),
+            },
+            Ok(Ok(Err(error))) => CallResult::Failed {
+                error: failure(error),
+            },
+            Ok(Err(trap)) => CallResult::Aborted {
+                reason: abort_reason(&trap, limits),
+            },
+            Err(_elapsed) => CallResult::Aborted {
+                reason: AbortReason::Deadline {
+                    limit_ms: limits.deadline.as_millis() as u64,
+                },
+            },
+        };
+        let log = &mut store.data_mut().log;
+        // Nothing the call leaves behind may carry a secret it saw, in any encoding.
+        let logs = std::mem::take(&mut log.lines)
+            .into_iter()
+            .map(|line| LogLine {
+                message: call.redact(&line.message),
+                ..line
+            })
+            .collect();
+        InvocationReport {
+            installation: setup.installation,
+            connector: prepared.manifest.id.clone(),
+            event: event.clone(),
+            result: redact_result(result, &call),
+            accesses: call.accesses(),
+            logs,
+            logs_dropped: log.dropped,
+            outbound: call.outbound(),
+            host_calls: call.host_calls(),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+fn redact_result(result: CallResult, call: &CallContext) -> CallResult {
+    let clean = |m: String| call.redact(&m);
+    match result {
+        CallResult::Done { acted, summary } => CallResult::Done {
+            acted,
+            summary: clean(summary),
+        },
+        CallResult::Failed { error } => CallResult::Failed {
+            error: match error {
+                ConnectorFailure::Config { message } => ConnectorFailure::Config {
+                    message: clean(message),
+                },
+                ConnectorFailure::Network { message } => ConnectorFailure::Network {
+                    message: clean(message),
+                },
+                ConnectorFailure::Other { message } => ConnectorFailure::Other {
+                    message: clean(message),
+                },
+                other => other,
+            },
+        },
+        CallResult::Aborted {
+            reason: AbortReason::Trap { message },
+        } => CallResult::Aborted {
+            reason: AbortReason::Trap {
+                message: clean(message),
+            },
+        },
+        aborted @ CallResult::Aborted { .. } => aborted,
+    }
+}
+
+impl InvocationReport {
+    /// Why the call failed, for the merchant: the connector's own cause when it named one;
+    /// when it said only `other` or `network`, the cause its last failed provider request
+    /// points to (a 401, a 429, a 5xx, an unreachable provider). `None` when it succeeded.
+    pub fn cause(&self) -> Option<ConnectorFailure> {
+        let CallResult::Failed { error } = &self.result else {
+            return None;
+        };
+        let vague = matches!(
+            error,
+            ConnectorFailure::Other { .. } | ConnectorFailure::Network { .. }
+        );
+        let observed = self.outbound.iter().rev().find_map(|o| o.cause.clone());
+        match observed {
+            Some(cause) if vague => Some(cause),
+            _ => Some(error.clone()),
+        }
+    }
+}
+
+fn failure(error: wit::ConnectorError) -> ConnectorFailure {
+    use wit::ConnectorError as E;
+    let text = |m: String| sanitize(&m, 500);
+    match error {
+        E::AuthExpired => ConnectorFailure::AuthExpired,
+        E::InvalidCredentials => ConnectorFailure::InvalidCredentials,
+        E::PermissionMissing(scope) => ConnectorFailure::PermissionMissing {
+            scope: scope.into(),
+        },
+        E::ProviderUnavailable => ConnectorFailure::ProviderUnavailable,
+        E::RateLimited(retry_after_secs) => ConnectorFailure::RateLimited { retry_after_secs },
+        E::UsageLimit => ConnectorFailure::UsageLimit,
+        E::Config(m) => ConnectorFailure::Config { message: text(m) },
+        E::Network(m) => ConnectorFailure::Network { message: text(m) },
+        E::Other(m) => ConnectorFailure::Other { message: text(m) },
+    }
+}
+
+/// Why the epoch callback ended a call whose installation was disabled or removed.
+#[derive(Debug, thiserror::Error)]
+#[error("the installation was disabled or removed while this call ran")]
+struct Stopped;
+
+fn abort_reason(err: &wasmtime::Error, limits: &Limits) -> AbortReason {
+    if err.downcast_ref::<Stopped>().is_some() {
+        return AbortReason::Stopped;
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => AbortReason::Deadline {
+            limit_ms: limits.deadline.as_millis() as u64,
+        },
+        Some(Trap::StackOverflow) => AbortReason::StackOverflow,
+        _ if format!("{err:#}").contains("forcing trap when growing memory") => {
+            AbortReason::Memory {
+                limit_bytes: limits.memory_bytes,
+            }
+        }
+        // The root cause reads "wasm `unreachable` instruction executed" (what a Rust panic
+        // becomes); the full chain starts with a backtrace, which belongs in operator logs.
+        Some(trap) => AbortReason::Trap {
+            message: sanitize(&trap.to_string(), 500),
+        },
+        None => AbortReason::Trap {
+            message: sanitize(&err.root_cause().to_string(), 500),
+        },
+    }
+}

@@ -1,0 +1,324 @@
+//! Upgrades. A version asking for the same or fewer scopes replaces the old one at once; one
+//! asking for more waits, with the old version still serving, until the merchant approves only
+//! what is new. Downgrades and artifacts of another connector or publisher are refused.
+
+use serde::Serialize;
+
+use crate::Host;
+use crate::artifact::Artifact;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::lifecycle;
+use crate::db::registry::{self, InstallationRow};
+use crate::error::Error;
+use crate::grants::{Scope, ScopeSet};
+use crate::ids::MerchantId;
+use crate::manifest::Manifest;
+use crate::prompt::{Language, Prompt};
+use crate::views::Installation;
+
+/// What an upgrade did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upgraded {
+    /// The installation after the upgrade (its version is the new one only if applied).
+    pub installation: Installation,
+    /// True when the new version is live; false when it waits for approval.
+    pub applied: bool,
+    /// For a pending upgrade: the prompt with only the scopes it adds.
+    pub prompt: Option<Prompt>,
+}
+
+/// The scopes `new` asks for that the merchant has not approved for `old`: required ones not
+/// approved, and optional ones `old` did not offer.
+fn added(old: &Manifest, new: &Manifest, approved: ScopeSet) -> (ScopeSet, ScopeSet) {
+    let required = new.required().minus(approved);
+    let optional = new.optional().minus(old.declared()).minus(required);
+    (required, optional)
+}
+
+/// What `new` reaches beyond `old`: origins `old` did not declare, and secrets that are new,
+/// newly readable, or sent to more origins. Approving an app approves its connections, so any
+/// of these makes an upgrade wait like a wider scope does.
+fn added_connections(old: &Manifest, new: &Manifest) -> (Vec<String>, Vec<String>) {
+    let origins = new
+        .origins()
+        .filter(|o| !old.origins().any(|p| p == *o))
+        .map(ToString::to_string)
+        .collect();
+    let secrets = new
+        .secrets
+        .iter()
+        .filter(|s| match old.secret(&s.name) {
+            None => true,
+            Some(before) => {
+                (s.readable && !before.readable)
+                    || s.send_to.iter().any(|o| !before.send_to.contains(o))
+            }
+        })
+        .map(|s| s.name.clone())
+        .collect();
+    (origins, secrets)
+}
+
+/// `new` restricted to what it adds: what the merchant is asked about.
+fn difference(
+    new: &Manifest,
+    required: ScopeSet,
+    optional: ScopeSet,
+    connections: &(Vec<String>, Vec<String>),
+) -> Manifest {
+    let mut diff = new.clone();
+    diff.scopes.required.retain(|r| required.contains(r.scope));
+    diff.scopes.optional.retain(|r| optional.contains(r.scope));
+    diff.http
+        .retain(|h| connections.0.contains(&h.origin.to_string()));
+    diff.secrets.retain(|s| connections.1.contains(&s.name));
+    diff
+}
+
+fn check_successor(old: &Manifest, new: &Manifest) -> Result<(), Error> {
+    if new.id != old.id {
+        return Err(Error::NotSuccessor {
+            field: "id",
+            current: old.id.clone(),
+            offered: new.id.clone(),
+        });
+    }
+    if new.publisher != old.publisher {
+        return Err(Error::NotSuccessor {
+            field: "publisher",
+            current: old.publisher.clone(),
+            offered: new.publisher.clone(),
+        });
+    }
+    let newer = match (
+        semver::Version::parse(&old.version),
+        semver::Version::parse(&new.version),
+    ) {
+        (Ok(current), Ok(offered)) => offered > current,
+        _ => false,
+    };
+    if !newer {
+        return Err(Error::NotNewer {
+            current: old.version.clone(),
+            offered: new.version.clone(),
+        });
+    }
+    Ok(())
+}
+
+impl Host {
+    /// Offer a new version of an installed connector; a pending upgrade's prompt is in
+    /// `language`.
+    pub async fn upgrade(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        bytes: &[u8],
+        actor: &str,
+        language: Language,
+    ) -> Result<Upgraded, Error> {
+        let row = self.row(merchant, key).await?;
+        let old = self.manifest_of(&row).await?;
+        let artifact = Artifact::parse(bytes)?;
+        let new = artifact.manifest.clone();
+        check_successor(&old, &new)?;
+        self.check_provenance(&artifact).await?;
+        if let Some(scope) = new.required().minus(self.policy).iter().next() {
+            return Err(Error::PolicyForbids {
+                scope,
+                connector: new.id.clone(),
+            });
+        }
+        self.prepare(&artifact).await?;
+        let approved = row.approved();
+        let (required, optional) = added(&old, &new, approved);
+        let connections = added_connections(&old, &new);
+        let wider = !(required.is_empty()
+            && optional.is_empty()
+            && connections.0.is_empty()
+            && connections.1.is_empty());
+        let waits = row.status != "pending" && wider;
+        let mut entry = AuditEntry::new(merchant, Some(&row.id), actor, "upgrade");
+        if waits {
+            lifecycle::set_pending(&self.db, &row.id, &artifact).await?;
+            entry.outcome = "pending".into();
+            let mut asks: Vec<String> = required
+                .union(optional)
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            asks.extend(connections.0.iter().cloned());
+            asks.extend(connections.1.iter().map(|n| format!("secret {n}")));
+            entry.detail = format!(
+                "{} -> {} waits for approval of {}",
+                old.version,
+                new.version,
+                asks.join(", ")
+            );
+        } else {
+            lifecycle::switch_version(
+                &self.db,
+                &row.id,
+                &artifact,
+                approved.intersect(new.declared()),
+                ScopeSet::EMPTY,
+                actor,
+            )
+            .await?;
+            self.signals.changed(&row.id);
+            entry.detail = format!("{} -> {} applied", old.version, new.version);
+        }
+        audit::append(&self.db, &[entry]).await?;
+        Ok(Upgraded {
+            installation: self.installation(merchant, row.id.as_str()).await?,
+            applied: !waits,
+            prompt: waits.then(|| {
+                Prompt::for_manifest(
+                    &difference(&new, required, optional, &connections),
+                    language,
+                )
+            }),
+        })
+    }
+
+    /// Approve a pending upgrade: its new required scopes and the chosen new optional ones.
+    /// Approvals the new version no longer declares are dropped.
+    pub(crate) async fn approve_upgrade(
+        &self,
+        merchant: &MerchantId,
+        row: &InstallationRow,
+        pending: &str,
+        optional: &[Scope],
+        by: &str,
+    ) -> Result<Installation, Error> {
+        let old = self.manifest_of(row).await?;
+        let bytes = registry::component(&self.db, pending)
+            .await?
+            .ok_or_else(|| {
+                crate::db::DbError::Corrupt(format!("pending artifact {pending} is missing"))
+            })?;
+        let artifact = Artifact::parse(&bytes)?;
+        let new = &artifact.manifest;
+        let approved = row.approved();
+        let (required, offered) = added(&old, new, approved);
+        if let Some(scope) = optional
+            .iter()
+            .copied()
+            .find(|s| !new.optional().contains(*s))
+        {
+            return Err(Error::NotOptional {
+                scope,
+                connector: new.id.clone(),
+                optional: offered,
+            });
+        }
+        let chosen: ScopeSet = optional.iter().copied().collect();
+        let keep = approved.intersect(new.declared());
+        let add = required.union(chosen).intersect(self.policy);
+        lifecycle::switch_version(&self.db, &row.id, &artifact, keep, add, by).await?;
+        lifecycle::set_status(&self.db, &row.id, "active").await?;
+        self.signals.changed(&row.id);
+        let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "approve-upgrade");
+        entry.detail = format!("{} -> {}; added {}", old.version, new.version, add);
+        audit::append(&self.db, &[entry]).await?;
+        self.installation(merchant, row.id.as_str()).await
+    }
+
+    /// The manifest of a pending upgrade, if there is one.
+    pub(crate) async fn pending_manifest(
+        &self,
+        row: &InstallationRow,
+    ) -> Result<Option<Manifest>, Error> {
+        let Some(digest) = &row.pending_digest else {
+            return Ok(None);
+        };
+        Ok(registry::manifest(&self.db, digest).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{ConnectorKind, ScopeRequest, ScopeRequests};
+
+    fn manifest(version: &str, required: &[Scope], optional: &[Scope]) -> Manifest {
+        let req = |s: &Scope| ScopeRequest {
+            scope: *s,
+            reason: "r".into(),
+        };
+        Manifest {
+            id: "acme.app".into(),
+            name: "App".into(),
+            publisher: "Acme".into(),
+            version: version.into(),
+            kind: ConnectorKind::Ads,
+            description: String::new(),
+            scopes: ScopeRequests {
+                required: required.iter().map(req).collect(),
+                optional: optional.iter().map(req).collect(),
+            },
+            events: vec![],
+            http: vec![],
+            secrets: vec![],
+        }
+    }
+
+    #[test]
+    fn only_scopes_not_yet_approved_or_offered_count_as_added() {
+        use Scope::*;
+        let old = manifest("1.0.0", &[OrdersRead], &[CustomersRead]);
+        let approved: ScopeSet = [OrdersRead].into_iter().collect();
+        // Same scopes: nothing added.
+        let (r, o) = added(
+            &old,
+            &manifest("1.1.0", &[OrdersRead], &[CustomersRead]),
+            approved,
+        );
+        assert!(r.is_empty() && o.is_empty());
+        // An optional scope the merchant declined becomes required: that needs approval.
+        let (r, o) = added(
+            &old,
+            &manifest("1.2.0", &[OrdersRead, CustomersRead], &[]),
+            approved,
+        );
+        assert_eq!(
+            (r.to_string(), o.is_empty()),
+            ("customers:read".into(), true)
+        );
+        // A brand-new optional scope is offered.
+        let (r, o) = added(
+            &old,
+            &manifest("1.3.0", &[OrdersRead], &[InventoryRead]),
+            approved,
+        );
+        assert_eq!(
+            (r.is_empty(), o.to_string()),
+            (true, "inventory:read".into())
+        );
+    }
+
+    #[test]
+    fn successors_keep_id_and_publisher_and_move_the_version_up() {
+        let old = manifest("1.2.0", &[], &[]);
+        assert!(check_successor(&old, &manifest("1.2.1", &[], &[])).is_ok());
+        for version in ["1.2.0", "1.1.9", "0.9.0"] {
+            let err = check_successor(&old, &manifest(version, &[], &[])).unwrap_err();
+            assert!(matches!(err, Error::NotNewer { .. }), "{version}: {err}");
+        }
+        let mut other = manifest("2.0.0", &[], &[]);
+        other.publisher = "Mallory".into();
+        assert!(matches!(
+            check_successor(&old, &other),
+            Err(Error::NotSuccessor {
+                field: "publisher",
+                ..
+            })
+        ));
+        let mut other = manifest("2.0.0", &[], &[]);
+        other.id = "acme.other".into();
+        assert!(matches!(
+            check_successor(&old, &other),
+            Err(Error::NotSuccessor { field: "id", .. })
+        ));
+    }
+}

@@ -1,0 +1,86 @@
+//! Probe: performs the one host call named in the event's subject id (`op arg...`) and reports
+//! the raw result in the outcome summary, so tests see exactly what the host returned.
+
+use airlock_sdk::{
+    Connector, ConnectorError, Event, FinancialStatus, FulfillmentStatus, OrderQuery, Outcome,
+    customers, inventory, orders, storage,
+};
+
+struct Probe;
+
+fn show<T: core::fmt::Debug, E: core::fmt::Debug>(result: Result<T, E>) -> String {
+    match result {
+        Ok(value) => format!("ok {value:?}"),
+        Err(err) => format!("err {err:?}"),
+    }
+}
+
+fn fulfillment(name: &str) -> FulfillmentStatus {
+    match name {
+        "fulfilled" => FulfillmentStatus::Fulfilled,
+        "cancelled" => FulfillmentStatus::Cancelled,
+        "partial" => FulfillmentStatus::Partial,
+        _ => FulfillmentStatus::Unfulfilled,
+    }
+}
+
+impl Connector for Probe {
+    fn handle_event(event: Event) -> Result<Outcome, ConnectorError> {
+        // `a;b;c` runs several host calls in one invocation, answers joined by ` | `.
+        let commands: Vec<&str> = event.subject_id.split(';').collect();
+        let mut answers = commands
+            .iter()
+            .map(|c| one(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        if answers.len() > 1 {
+            // The host caps a summary at 500 characters: keep every step's answer visible.
+            for answer in &mut answers {
+                *answer = answer.chars().take(80).collect();
+            }
+        }
+        Ok(Outcome::acted(answers.join(" | ")))
+    }
+}
+
+fn one(command: &str) -> Result<String, ConnectorError> {
+    {
+        let words: Vec<&str> = command.split(' ').collect();
+        let arg = |i: usize| words.get(i).copied().unwrap_or("");
+        let summary = match arg(0) {
+            "orders.get" => show(orders::get(arg(1))),
+            "orders.get-long" => show(orders::get(&"x".repeat(arg(1).parse().unwrap_or(0)))),
+            // Order numbers only: whole orders would overrun the host's summary cap.
+            "orders.list" => show(
+                orders::list(OrderQuery {
+                    fulfillment_status: None,
+                    financial_status: None,
+                    created_after: None,
+                    created_before: None,
+                    limit: arg(1).parse().unwrap_or(10),
+                })
+                .map(|list| list.into_iter().map(|o| o.number).collect::<Vec<_>>()),
+            ),
+            "orders.set-fulfillment" => {
+                show(orders::set_fulfillment_status(arg(1), fulfillment(arg(2))))
+            }
+            "orders.set-financial" => show(orders::set_financial_status(
+                arg(1),
+                FinancialStatus::Refunded,
+            )),
+            "customers.get" => show(customers::get(arg(1))),
+            "inventory.get" => show(inventory::get(arg(1))),
+            "inventory.list" => show(inventory::list(None, arg(1).parse().unwrap_or(10))),
+            "inventory.adjust" => show(inventory::adjust(arg(1), arg(2).parse().unwrap_or(0))),
+            "storage.set" => show(storage::set(arg(1), arg(2).as_bytes())),
+            "storage.get" => show(
+                storage::get(arg(1)).map(|v| v.map(|b| String::from_utf8_lossy(&b).into_owned())),
+            ),
+            "storage.keys" => show(storage::keys(arg(1))),
+            "storage.delete" => show(storage::delete(arg(1))),
+            other => return Err(ConnectorError::Config(format!("unknown probe op {other}"))),
+        };
+        Ok(summary)
+    }
+}
+
+airlock_sdk::export!(Probe, manifest = "../airlock.toml");

@@ -1,0 +1,260 @@
+//! Installing artifacts: what the host refuses and that a refusal stores nothing.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use airlock_host::artifact::{ArtifactError, MANIFEST_SECTION, append_custom_section};
+use airlock_host::demo::ORDER_NOTIFIER_WASM;
+use airlock_host::grants::Scope;
+use airlock_host::manifest::ManifestError;
+use airlock_host::{Error, Host};
+use airlock_tests::{TestDb, demo_store, plugins, seeded_host, wasm};
+
+async fn nothing_stored(host: &Host) {
+    assert!(
+        host.list(&demo_store()).await.unwrap().is_empty(),
+        "an installation was stored"
+    );
+    let audit = host.audit(&demo_store(), 100).await.unwrap();
+    assert!(
+        audit.iter().all(|e| e.action != "install"),
+        "an install was audited: {audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_undeclared_import_refuses_the_install_naming_import_and_scope() {
+    for db in TestDb::all().await {
+        let host = seeded_host(&db).await;
+        let err = host
+            .install(&demo_store(), &wasm(plugins::UNDECLARED_IMPORT), "test")
+            .await
+            .unwrap_err();
+        match &err {
+            Error::Artifact(ArtifactError::UndeclaredScope { import, scope }) => {
+                assert_eq!(import, "airlock:connector/inventory@0.1.0#adjust");
+                assert_eq!(*scope, Scope::InventoryWrite);
+            }
+            other => panic!("expected an undeclared scope, got {other}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains("inventory:write") && text.contains("#adjust"),
+            "{text}"
+        );
+        nothing_stored(&host).await;
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn corrupt_or_foreign_wasm_is_refused_cleanly_and_nothing_is_stored() {
+    let db = TestDb::sqlite();
+    let host = seeded_host(&db).await;
+    let good = ORDER_NOTIFIER_WASM.to_vec();
+
+    let mut truncated = good.clone();
+    truncated.truncate(good.len() / 2);
+    // Flip the first section's id byte: a one-byte change that no longer parses.
+    let mut flipped = good.clone();
+    flipped[8] ^= 0xff;
+    let mut garbage = b"\0asm\x0d\0\x01\0".to_vec();
+    garbage.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty file", Vec::new()),
+        ("a zip file", b"PK\x03\x04not wasm".to_vec()),
+        ("a core module", b"\0asm\x01\0\0\0".to_vec()),
+        ("truncated component", truncated),
+        ("flipped byte", flipped),
+        ("random sections", garbage),
+    ];
+    for (what, bytes) in cases {
+        let err = host
+            .install(&demo_store(), &bytes, "test")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Artifact(_)), "{what}: {err}");
+        assert!(!err.to_string().is_empty());
+    }
+    nothing_stored(&host).await;
+    // The host is unharmed: a good artifact still installs.
+    host.install(&demo_store(), &good, "test")
+        .await
+        .expect("good artifact installs");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_component_without_a_manifest_is_refused() {
+    let db = TestDb::sqlite();
+    let host = seeded_host(&db).await;
+    let err = host
+        .install(&demo_store(), &wasm(plugins::NO_MANIFEST), "test")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Artifact(ArtifactError::NoManifest)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("airlock_sdk::export!"), "{err}");
+    nothing_stored(&host).await;
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn malformed_manifests_are_refused_naming_what_is_wrong() {
+    let db = TestDb::sqlite();
+    let host = seeded_host(&db).await;
+    let bare = wasm(plugins::NO_MANIFEST);
+    let base = "id = \"acme.bare\"\nname = \"Bare\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"analytics\"\n";
+    let cases = [
+        ("id = \"acme.bare\"\nname = [", "manifest is not valid"),
+        (
+            "name = \"Bare\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n",
+            "id",
+        ),
+        (
+            &*format!("{base}[[scopes.required]]\nscope = \"orders:delete\"\nreason = \"x\"\n"),
+            "orders:delete",
+        ),
+        (
+            &*format!("{base}[[scopes.required]]\nscope = \"orders:read\"\nreason = \"\"\n"),
+            "scopes.required[0].reason",
+        ),
+        (&*base.replace("1.0.0", "latest"), "version"),
+        (&*base.replace("analytics", "casino"), "casino"),
+        (
+            &*format!("{base}events = [\"order.created\"]\n"),
+            "events[0]",
+        ),
+    ];
+    for (manifest, names) in cases {
+        let artifact = append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes());
+        let err = host
+            .install(&demo_store(), &artifact, "test")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Artifact(ArtifactError::Manifest(_))),
+            "{manifest}: {err}"
+        );
+        assert!(
+            err.to_string().contains(names),
+            "error for {manifest:?} should name {names}: {err}"
+        );
+    }
+    let not_utf8 = append_custom_section(&bare, MANIFEST_SECTION, &[0xff, 0xfe, 0x00]);
+    let err = host
+        .install(&demo_store(), &not_utf8, "test")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Artifact(ArtifactError::Manifest(ManifestError::NotUtf8))
+        ),
+        "{err}"
+    );
+    nothing_stored(&host).await;
+
+    // The same component with a valid manifest attached installs: the refusals were the manifests'.
+    let valid = append_custom_section(&bare, MANIFEST_SECTION, base.as_bytes());
+    host.install(&demo_store(), &valid, "test")
+        .await
+        .expect("valid manifest installs");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn install_refusals_for_merchant_plan_and_duplicates_name_the_fix() {
+    for db in TestDb::all().await {
+        let host = seeded_host(&db).await;
+        let err = host
+            .install(
+                &airlock_host::ids::MerchantId::new("nobody"),
+                ORDER_NOTIFIER_WASM,
+                "test",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnknownMerchant(_)), "{err}");
+
+        host.install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+            .await
+            .unwrap();
+        let err = host
+            .install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::AlreadyInstalled { .. }), "{err}");
+
+        // The Starter plan has three slots: two more distinct connectors fit, a fourth does not.
+        let bare = wasm(plugins::NO_MANIFEST);
+        for n in 1..=2 {
+            let manifest = format!(
+                "id = \"acme.app{n}\"\nname = \"App {n}\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n"
+            );
+            host.install(
+                &demo_store(),
+                &append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes()),
+                "test",
+            )
+            .await
+            .unwrap();
+        }
+        let manifest = "id = \"acme.app4\"\nname = \"App 4\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n";
+        let err = host
+            .install(
+                &demo_store(),
+                &append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes()),
+                "test",
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            Error::PlanLimit {
+                plan, slots, used, ..
+            } => {
+                assert_eq!((plan.as_str(), *slots, *used), ("Starter", 3, 3));
+            }
+            other => panic!("expected the plan limit, got {other}"),
+        }
+        assert_eq!(host.list(&demo_store()).await.unwrap().len(), 3);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn approving_a_scope_the_connector_does_not_offer_is_refused() {
+    let db = TestDb::sqlite();
+    let host = seeded_host(&db).await;
+    let installed = host
+        .install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+        .await
+        .unwrap();
+    let id = installed.installation.id.to_string();
+    let err = host
+        .approve(&demo_store(), &id, &[Scope::OrdersWrite], "owner")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotOptional {
+                scope: Scope::OrdersWrite,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("customers:read-contact"), "{err}");
+    let err = host
+        .approve(&demo_store(), "inst_nope", &[], "owner")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotInstalled { .. }), "{err}");
+    // Still pending: nothing was approved.
+    let view = host.installation(&demo_store(), &id).await.unwrap();
+    assert_eq!(view.status, "pending");
+    assert!(view.approved.is_empty() && view.effective.is_empty());
+    db.finish().await;
+}
