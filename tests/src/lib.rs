@@ -172,6 +172,37 @@ pub async fn connected_host(
     host
 }
 
+/// Install `artifact` for `merchant`, approve its required scopes, and set `secrets`.
+pub async fn install_with_secrets(
+    host: &Host,
+    merchant: &MerchantId,
+    artifact: &[u8],
+    secrets: &[(&str, &str)],
+) -> InstallationId {
+    let id = host
+        .install(merchant, artifact, "test")
+        .await
+        .expect("install")
+        .installation
+        .id;
+    host.approve(merchant, id.as_str(), &[], "owner")
+        .await
+        .expect("approve");
+    for (name, value) in secrets {
+        host.write_secret(
+            merchant,
+            id.as_str(),
+            name,
+            value,
+            "owner",
+            airlock_host::db::secrets::SecretWrite::Set,
+        )
+        .await
+        .expect("set secret");
+    }
+    id
+}
+
 /// The demo merchant.
 pub fn demo_store() -> MerchantId {
     MerchantId::new(demo::DEMO_MERCHANT)

@@ -5,13 +5,12 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use airlock_host::db::secrets::SecretWrite;
 use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
 use airlock_host::vault::VaultKey;
 use airlock_host::{CallResult, ConnectorFailure, Limits};
 use airlock_tests::provider::{Provider, Reply};
-use airlock_tests::{TestDb, connected_host, demo_store, plugins, wasm};
+use airlock_tests::{TestDb, connected_host, demo_store, install_with_secrets, plugins, wasm};
 use base64::Engine as _;
 
 const CANARY: &str = "sk_live_CANARY+7Qx/e9Zt41";
@@ -56,27 +55,13 @@ async fn a_canary_key_appears_nowhere_the_host_writes() {
             .resolve("gateway.test", 8080, gateway.addr);
         let key = VaultKey::from_bytes([9; 32]);
         let host = connected_host(&db, key, network, Limits::default()).await;
-        let id = host
-            .install(&demo_store(), &wasm(plugins::HTTP_PROBE), "test")
-            .await
-            .unwrap()
-            .installation
-            .id;
-        host.approve(&demo_store(), id.as_str(), &[], "owner")
-            .await
-            .unwrap();
-        for (name, value) in [("api_key", CANARY), ("attach_only", ATTACHED)] {
-            host.write_secret(
-                &demo_store(),
-                id.as_str(),
-                name,
-                value,
-                "owner",
-                SecretWrite::Set,
-            )
-            .await
-            .unwrap();
-        }
+        let id = install_with_secrets(
+            &host,
+            &demo_store(),
+            &wasm(plugins::HTTP_PROBE),
+            &[("api_key", CANARY), ("attach_only", ATTACHED)],
+        )
+        .await;
         let mut written = String::new();
         for command in [
             "leak api_key",

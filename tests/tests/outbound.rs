@@ -8,14 +8,17 @@ use std::time::{Duration, Instant};
 
 use airlock_host::commerce::{CommerceData, FinancialStatus};
 use airlock_host::db::secrets::SecretWrite;
-use airlock_host::grants::Scope;
+use airlock_host::demo::SHIP_ON_PAYMENT_WASM;
 use airlock_host::ids::InstallationId;
 use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
+use airlock_host::prompt::{Language, Prompt};
 use airlock_host::vault::VaultKey;
 use airlock_host::{CallResult, ConnectorFailure, Host, InvocationReport, Limits};
 use airlock_tests::provider::{Provider, Reply, TestCert};
-use airlock_tests::{TestDb, connected_host, demo_store, plugins, summary, wasm};
+use airlock_tests::{
+    TestDb, connected_host, demo_store, install_with_secrets, plugins, summary, wasm,
+};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const GATEWAY_KEY: &str = "pg_live_5f2b9c0e7a114d2e";
@@ -63,37 +66,26 @@ async fn shop(db: &TestDb) -> Shop {
         .resolve("api.courier.example", 443, courier.addr)
         .trust_root(cert.der.clone());
     let host = connected_host(db, key(), network, Limits::default()).await;
-    let installed = host
-        .install(
-            &demo_store(),
-            airlock_host::demo::SHIP_ON_PAYMENT_WASM,
-            "test",
-        )
-        .await
-        .unwrap();
-    let id = installed.installation.id;
     // The prompt lists both servers and says the keys are attached, never seen.
-    let prompt = installed.prompt.render();
+    let prompt = Prompt::for_manifest(
+        &airlock_host::artifact::Artifact::parse(SHIP_ON_PAYMENT_WASM)
+            .unwrap()
+            .manifest,
+        Language::En,
+    )
+    .render();
     assert!(prompt.contains("https://api.paygate.example"), "{prompt}");
     assert!(
         prompt.contains("attached by Airlock only to requests to https://api.courier.example"),
         "{prompt}"
     );
-    host.approve(&demo_store(), id.as_str(), &[], "owner")
-        .await
-        .unwrap();
-    for (name, value) in [("gateway_key", GATEWAY_KEY), ("courier_key", COURIER_KEY)] {
-        host.write_secret(
-            &demo_store(),
-            id.as_str(),
-            name,
-            value,
-            "owner",
-            SecretWrite::Set,
-        )
-        .await
-        .unwrap();
-    }
+    let id = install_with_secrets(
+        &host,
+        &demo_store(),
+        SHIP_ON_PAYMENT_WASM,
+        &[("gateway_key", GATEWAY_KEY), ("courier_key", COURIER_KEY)],
+    )
+    .await;
     Shop {
         host,
         id,
@@ -224,8 +216,11 @@ async fn provider_answers_surface_as_the_causes_merchants_check() {
     let gone = shop.gateway.addr;
     drop(shop.gateway);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let listener_gone = std::net::TcpStream::connect(gone).is_err();
-    if listener_gone {
+    assert!(
+        std::net::TcpStream::connect(gone).is_err(),
+        "the gateway still listens"
+    );
+    {
         let report = shop
             .host
             .invoke(
@@ -295,26 +290,16 @@ async fn a_rotated_key_is_used_by_the_next_call() {
 /// The HTTP probe installed for the demo store with `network`, both keys set.
 async fn http_probe(db: &TestDb, network: NetworkPolicy, limits: Limits) -> (Host, InstallationId) {
     let host = connected_host(db, key(), network, limits).await;
-    let installed = host
-        .install(&demo_store(), &wasm(plugins::HTTP_PROBE), "test")
-        .await
-        .unwrap();
-    let id = installed.installation.id;
-    host.approve(&demo_store(), id.as_str(), &[Scope::OrdersRead], "test")
-        .await
-        .unwrap();
-    for name in ["api_key", "attach_only"] {
-        host.write_secret(
-            &demo_store(),
-            id.as_str(),
-            name,
-            "probe_key_0123456789",
-            "test",
-            SecretWrite::Set,
-        )
-        .await
-        .unwrap();
-    }
+    let id = install_with_secrets(
+        &host,
+        &demo_store(),
+        &wasm(plugins::HTTP_PROBE),
+        &[
+            ("api_key", "probe_key_0123456789"),
+            ("attach_only", "probe_key_0123456789"),
+        ],
+    )
+    .await;
     (host, id)
 }
 

@@ -1,6 +1,5 @@
 //! `airlock keys generate` and `airlock sign`: what a publisher runs, no database involved.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -13,17 +12,7 @@ use super::print;
 pub fn generate(out: &Path, json: bool) -> Result<()> {
     let (secret, public) =
         signing::generate().map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(out).with_context(|| {
-        format!(
-            "creating {} (an existing key file is never overwritten)",
-            out.display()
-        )
-    })?;
-    file.write_all(hex::encode(secret).as_bytes())?;
+    super::write_private_file(out, hex::encode(secret).as_bytes())?;
     let public = hex::encode(public);
     print::value(
         &serde_json::json!({ "public_key": public, "secret_key_file": out }),

@@ -209,37 +209,9 @@ enum SecretsCommand {
     },
     /// Set a secret the connector declares, for the first time. The value is read from stdin
     /// (or `--from-env VAR`), never from the command line.
-    Set {
-        /// The merchant.
-        #[arg(long)]
-        merchant: String,
-        /// Installation id or connector id.
-        installation: String,
-        /// The secret's name, as the manifest declares it.
-        name: String,
-        /// Read the value from this environment variable instead of stdin.
-        #[arg(long, value_name = "VAR")]
-        from_env: Option<String>,
-        /// Who sets it (recorded in the audit log, without the value).
-        #[arg(long, default_value = "merchant")]
-        by: String,
-    },
+    Set(SecretValue),
     /// Replace a secret's value (after rotating the key at the provider).
-    Rotate {
-        /// The merchant.
-        #[arg(long)]
-        merchant: String,
-        /// Installation id or connector id.
-        installation: String,
-        /// The secret's name.
-        name: String,
-        /// Read the value from this environment variable instead of stdin.
-        #[arg(long, value_name = "VAR")]
-        from_env: Option<String>,
-        /// Who rotates it.
-        #[arg(long, default_value = "merchant")]
-        by: String,
-    },
+    Rotate(SecretValue),
     /// The secrets a connector declares: set or not, when last rotated. Never values.
     List {
         /// The merchant.
@@ -248,6 +220,24 @@ enum SecretsCommand {
         /// Installation id or connector id.
         installation: String,
     },
+}
+
+/// Which secret to write, and where its value comes from.
+#[derive(clap::Args)]
+struct SecretValue {
+    /// The merchant.
+    #[arg(long)]
+    merchant: String,
+    /// Installation id or connector id.
+    installation: String,
+    /// The secret's name, as the manifest declares it.
+    name: String,
+    /// Read the value from this environment variable instead of stdin.
+    #[arg(long, value_name = "VAR")]
+    from_env: Option<String>,
+    /// Who writes it (recorded in the audit log, without the value).
+    #[arg(long, default_value = "merchant")]
+    by: String,
 }
 
 #[derive(Subcommand)]
@@ -528,45 +518,9 @@ async fn run(cli: Cli) -> Result<()> {
                     .await?,
                 json,
             ),
-            SecretsCommand::Set {
-                merchant,
-                installation,
-                name,
-                from_env,
-                by,
-            } => {
-                let value = secrets::read_value(from_env.as_deref(), &name)?;
-                let changed = host
-                    .write_secret(
-                        &MerchantId::new(merchant),
-                        &installation,
-                        &name,
-                        &value,
-                        &by,
-                        SecretWrite::Set,
-                    )
-                    .await?;
-                print::secret_changed(&changed, json)
-            }
-            SecretsCommand::Rotate {
-                merchant,
-                installation,
-                name,
-                from_env,
-                by,
-            } => {
-                let value = secrets::read_value(from_env.as_deref(), &name)?;
-                let changed = host
-                    .write_secret(
-                        &MerchantId::new(merchant),
-                        &installation,
-                        &name,
-                        &value,
-                        &by,
-                        SecretWrite::Rotate,
-                    )
-                    .await?;
-                print::secret_changed(&changed, json)
+            SecretsCommand::Set(args) => write_secret(&host, args, SecretWrite::Set, json).await,
+            SecretsCommand::Rotate(args) => {
+                write_secret(&host, args, SecretWrite::Rotate, json).await
             }
         },
         Command::Audit { merchant, limit } => {
@@ -622,6 +576,38 @@ async fn is_demo_store(path: &str) -> bool {
         .await;
     let _ = conn.close().await;
     matches!(found, Ok(Some(_)))
+}
+
+async fn write_secret(host: &Host, args: SecretValue, mode: SecretWrite, json: bool) -> Result<()> {
+    let value = secrets::read_value(args.from_env.as_deref(), &args.name)?;
+    let changed = host
+        .write_secret(
+            &MerchantId::new(args.merchant),
+            &args.installation,
+            &args.name,
+            &value,
+            &args.by,
+            mode,
+        )
+        .await?;
+    print::secret_changed(&changed, json)
+}
+
+/// Create `path` readable by its owner only, refusing to overwrite: for key files.
+fn write_private_file(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "creating {} (an existing key file is never overwritten)",
+            path.display()
+        )
+    })?;
+    file.write_all(contents)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `HOST:PORT:ADDR` where ADDR is `IP:PORT` or `[IPv6]:PORT`.

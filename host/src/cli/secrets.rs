@@ -2,7 +2,7 @@
 //! installation's secrets. Values come from stdin or an environment variable, never from the
 //! command line (shell history, `ps`), and are never printed.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -15,17 +15,7 @@ use super::print;
 /// Write a new vault key to `out` (mode 0600, never overwriting).
 pub fn keygen(out: &Path, json: bool) -> Result<()> {
     let key = VaultKey::generate_hex()?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(out).with_context(|| {
-        format!(
-            "creating {} (an existing key file is never overwritten)",
-            out.display()
-        )
-    })?;
-    file.write_all(key.as_bytes())?;
+    super::write_private_file(out, key.as_bytes())?;
     let id = VaultKey::from_hex(&key, "just generated")?.id().to_owned();
     print::value(
         &serde_json::json!({ "vault_key_file": out, "key_id": id }),
