@@ -556,7 +556,16 @@ impl Job {
             }
             Err(_) => return Err(failed(HttpError::ConnectionTimeout, "http: deadline")),
         };
-        // On the wire the request line carries the path only; Host is already set.
+        // Host names the vetted origin, whatever else the request carries (wasi:http already
+        // forbids guests to set it; this keeps it true if that ever changes).
+        let host_header = match self.origin.port == self.origin.scheme.default_port() {
+            true => self.origin.host.clone(),
+            false => format!("{}:{}", self.origin.host, self.origin.port),
+        };
+        if let Ok(value) = HeaderValue::from_str(&host_header) {
+            request.headers_mut().insert(http::header::HOST, value);
+        }
+        // On the wire the request line carries the path only.
         let path = request
             .uri()
             .path_and_query()
