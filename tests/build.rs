@@ -4,12 +4,13 @@
 
 include!("../host/build_wasm.rs");
 
-const TEST_PLUGINS: [&str; 5] = [
+const TEST_PLUGINS: [&str; 6] = [
     "probe",
     "undeclared-import",
     "no-manifest",
     "hostile",
     "http-probe",
+    "future-contract",
 ];
 
 fn main() {

@@ -140,6 +140,9 @@ pub enum Error {
     /// An event's subject id is unusable.
     #[error("subject id must be 1 to 128 bytes without control characters")]
     BadSubject,
+    /// No plan with that id.
+    #[error("plan `{0}` not found (the demo plans are `starter` and `growth`)")]
+    UnknownPlan(String),
     /// A secret name the connector's manifest does not declare.
     #[error("`{connector}` declares no secret `{name}`; its secrets are: {declared}")]
     SecretNotDeclared {

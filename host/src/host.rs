@@ -19,7 +19,9 @@ use crate::live::Signals;
 use crate::manifest::{Manifest, Topic};
 use crate::outbound::NetworkPolicy;
 use crate::prompt::{Language, Prompt};
-use crate::runtime::{CallSetup, DataSources, Event, InvocationReport, Limits, Prepared, Sandbox};
+use crate::runtime::{
+    CallSetup, DataSources, Event, InvocationReport, LimitOverrides, Limits, Prepared, Sandbox,
+};
 use crate::state::Live;
 use crate::vault::VaultKey;
 use crate::views::{self, Emitted, Installation, Installed};
@@ -96,6 +98,7 @@ impl HostBuilder {
                 .unwrap_or_else(|| Arc::new(SqlStorage::new(self.db.clone()))),
         };
         Ok(Host {
+            running: Arc::default(),
             secrets,
             grants: Arc::new(SqlGrants::new(self.db.clone())),
             db: self.db,
@@ -121,6 +124,29 @@ pub struct Host {
     pub(crate) signals: Signals,
     grants: Arc<SqlGrants>,
     pub(crate) secrets: Arc<Secrets>,
+    /// Invocations running per installation, for the concurrency limit.
+    running: Arc<std::sync::Mutex<std::collections::HashMap<InstallationId, u32>>>,
+}
+
+/// Holds one slot of an installation's concurrency limit; frees it when dropped.
+struct Running {
+    map: Arc<std::sync::Mutex<std::collections::HashMap<InstallationId, u32>>>,
+    id: InstallationId,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.id);
+            }
+        }
+    }
 }
 
 impl Host {
@@ -358,6 +384,83 @@ impl Host {
             .ok_or_else(|| not_active("no longer active".into()))
     }
 
+    /// Override the per-call limits for every merchant on `plan`; an empty set clears them.
+    pub async fn set_plan_limits(
+        &self,
+        plan: &str,
+        overrides: &LimitOverrides,
+        by: &str,
+    ) -> Result<(), Error> {
+        if !crate::db::limits::set_plan(&self.db, plan, overrides).await? {
+            return Err(Error::UnknownPlan(plan.chars().take(64).collect()));
+        }
+        let mut entry = AuditEntry::new(&MerchantId::new("-"), None, by, "limits.plan");
+        entry.detail = format!(
+            "{plan}: {}",
+            serde_json::to_string(overrides).unwrap_or_default()
+        );
+        audit::append(&self.db, &[entry]).await?;
+        Ok(())
+    }
+
+    /// Override the per-call limits of `connector` wherever it is installed (over the plan's).
+    pub async fn set_connector_limits(
+        &self,
+        connector: &str,
+        overrides: &LimitOverrides,
+        by: &str,
+    ) -> Result<(), Error> {
+        crate::db::limits::set_connector(&self.db, connector, overrides, by).await?;
+        let mut entry = AuditEntry::new(&MerchantId::new("-"), None, by, "limits.connector");
+        entry.detail = format!(
+            "{connector}: {}",
+            serde_json::to_string(overrides).unwrap_or_default()
+        );
+        audit::append(&self.db, &[entry]).await?;
+        Ok(())
+    }
+
+    /// The limits an installation's calls run under: the host's, then its merchant's plan's,
+    /// then its connector's.
+    pub async fn limits_for(&self, merchant: &MerchantId, key: &str) -> Result<Limits, Error> {
+        let row = self.row(merchant, key).await?;
+        self.effective_limits(&row).await
+    }
+
+    async fn effective_limits(&self, row: &InstallationRow) -> Result<Limits, Error> {
+        let (plan, connector) =
+            crate::db::limits::overrides(&self.db, &row.merchant, &row.connector_id).await?;
+        Ok(self.limits.with(&plan).with(&connector))
+    }
+
+    /// Run an installation's `health-check` export under its grant and limits (active or
+    /// disabled: a merchant checks a paused app before enabling it again).
+    pub async fn health_check(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+    ) -> Result<InvocationReport, Error> {
+        let row = self.row(merchant, key).await?;
+        if row.status == "pending" {
+            return Err(Error::NotActive {
+                installation: row.id.clone(),
+                status: row.status.clone(),
+                hint: "approve it first (`airlock approve`)",
+            });
+        }
+        let prepared = self.prepared_for(&row).await?;
+        let grant = self.grant(&prepared.manifest, &row);
+        let limits = self.effective_limits(&row).await?;
+        let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant);
+        let report = self
+            .runtime
+            .health_check(&prepared, setup, &self.sources, &limits)
+            .await;
+        let lines = audit::invocation_lines(&row.merchant, &row.id, &report);
+        audit::append(&self.db, &lines).await?;
+        Ok(report)
+    }
+
     /// The newest `limit` audit entries of `merchant`, oldest first.
     pub async fn audit(&self, merchant: &MerchantId, limit: u32) -> Result<Vec<AuditEntry>, Error> {
         Ok(audit::recent(&self.db, merchant, limit).await?)
@@ -397,14 +500,44 @@ impl Host {
             declared: manifest.declared(),
             policy: self.policy,
         };
-        let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant).live(live);
-        let report = self
-            .runtime
-            .invoke(&prepared, setup, &self.sources, &self.limits, event)
-            .await;
+        let limits = self.effective_limits(&row).await?;
+        let report = match self.claim(&row.id, limits.max_concurrent) {
+            Some(_slot) => {
+                let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant).live(live);
+                self.runtime
+                    .invoke(&prepared, setup, &self.sources, &limits, event)
+                    .await
+            }
+            None => InvocationReport::refused(
+                &row.id,
+                &manifest.id,
+                event,
+                &limits,
+                crate::runtime::AbortReason::Busy {
+                    limit: limits.max_concurrent,
+                },
+            ),
+        };
         let lines = audit::invocation_lines(&row.merchant, &row.id, &report);
         audit::append(&self.db, &lines).await?;
         Ok(Some(report))
+    }
+
+    /// Take one of the installation's concurrent-invocation slots, if one is free.
+    fn claim(&self, id: &InstallationId, limit: u32) -> Option<Running> {
+        let mut map = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(id.clone()).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Running {
+            map: self.running.clone(),
+            id: id.clone(),
+        })
     }
 
     fn grant(&self, manifest: &Manifest, row: &InstallationRow) -> Grant {

@@ -44,7 +44,7 @@ pub use imports::{Requirement, requirement};
 pub use lifecycle::Uninstalled;
 pub use runtime::{
     AbortReason, CallResult, CallSetup, Connections, ConnectorFailure, DataSources, EPOCH_TICK,
-    Event, InvocationReport, Limits, Prepared, Sandbox, engine_config,
+    Event, InvocationReport, LimitOverrides, Limits, Prepared, Sandbox, engine_config,
 };
 pub use state::Access;
 pub use upgrade::Upgraded;

@@ -581,6 +581,7 @@ impl Job {
             Capped::new(body, cap, deadline, Arc::new(AtomicU64::new(0)), |n| {
                 HttpError::HttpRequestBodySize(Some(n))
             })
+            .drawing_on(self.call.clone(), CallContext::put_out)
             .boxed_unsync()
         });
         let mut send = pin!(tokio::time::timeout(
@@ -637,6 +638,7 @@ impl Job {
             Capped::new(body, cap, deadline, received, |n| {
                 HttpError::HttpResponseBodySize(Some(n))
             })
+            .drawing_on(self.call.clone(), CallContext::take_input)
             .boxed_unsync()
         });
         let io: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(async move {
@@ -743,6 +745,10 @@ impl Job {
     }
 }
 
+/// How a body draws on one of the call's byte allowances (`CallContext::put_out` or
+/// `take_input`).
+type Charge = fn(&CallContext, u64) -> bool;
+
 /// A body cut off at `cap` bytes and at the call's deadline, counting what passed.
 struct Capped<B> {
     inner: B,
@@ -751,6 +757,8 @@ struct Capped<B> {
     counter: Arc<AtomicU64>,
     deadline: Pin<Box<tokio::time::Sleep>>,
     over: fn(u64) -> HttpError,
+    /// The call's byte allowance this body draws on (input for responses, output for requests).
+    allowance: Option<(Arc<CallContext>, Charge)>,
 }
 
 impl<B> Capped<B> {
@@ -768,7 +776,13 @@ impl<B> Capped<B> {
             counter,
             deadline: Box::pin(tokio::time::sleep_until(deadline)),
             over,
+            allowance: None,
         }
+    }
+
+    fn drawing_on(mut self, call: Arc<CallContext>, charge: Charge) -> Self {
+        self.allowance = Some((call, charge));
+        self
     }
 }
 
@@ -791,6 +805,11 @@ where
                     this.seen += data.len() as u64;
                     if this.seen > this.cap {
                         return Poll::Ready(Some(Err((this.over)(this.cap))));
+                    }
+                    if let Some((call, charge)) = &this.allowance
+                        && !charge(call, data.len() as u64)
+                    {
+                        return Poll::Ready(Some(Err((this.over)(this.seen))));
                     }
                     this.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
                 }

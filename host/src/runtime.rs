@@ -25,16 +25,19 @@ use crate::grants::{Grant, Scope, ScopeSet};
 use crate::ids::{Digest, InstallationId, MerchantId};
 use crate::manifest::{Manifest, Origin, Topic};
 use crate::outbound::{Network, NetworkPolicy, OutboundCall};
-use crate::state::{Access, CallContext, HostState, Live, host_state};
+use crate::state::{Access, CallContext, HostState, Live, Spent, host_state};
 
 /// How often the epoch ticks; deadlines are whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Limits of one invocation.
-#[derive(Debug, Clone, Serialize)]
+/// Limits of one invocation. The host's defaults; a plan and a connector can override each
+/// field ([`LimitOverrides`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Limits {
     /// Wall-clock time for instantiation plus the call.
     pub deadline: Duration,
+    /// Instructions (Wasmtime fuel) for instantiation plus the call; `None`: unlimited.
+    pub fuel: Option<u64>,
     /// Linear memory, in bytes.
     pub memory_bytes: usize,
     /// Table elements.
@@ -51,12 +54,96 @@ pub struct Limits {
     pub max_request_bytes: u64,
     /// Bytes of one response body (a larger `Content-Length` is refused up front).
     pub max_response_bytes: u64,
+    /// Bytes the connector may put out in one call: its summary, log lines and storage writes.
+    pub max_output_bytes: u64,
+    /// Bytes the host may hand it in one call: the event, storage values, response bodies.
+    pub max_input_bytes: u64,
+    /// Invocations of one installation running at once; more are refused, not queued.
+    pub max_concurrent: u32,
+}
+
+/// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Deadline, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Instructions per call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Linear memory, in bytes (never above the host's own cap, which sizes its pool).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<usize>,
+    /// Table elements (never above the host's own cap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_elements: Option<usize>,
+    /// Host calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_host_calls: Option<u32>,
+    /// Outbound requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_outbound_requests: Option<u32>,
+    /// Output bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_output_bytes: Option<u64>,
+    /// Input bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_input_bytes: Option<u64>,
+    /// Concurrent invocations per installation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
+}
+
+impl LimitOverrides {
+    /// True when nothing is overridden.
+    pub fn is_empty(&self) -> bool {
+        *self == LimitOverrides::default()
+    }
+}
+
+impl Limits {
+    /// These limits with `overrides` applied. Memory and tables stay within `self`, which
+    /// sized the engine's pool.
+    pub fn with(&self, overrides: &LimitOverrides) -> Limits {
+        let mut out = self.clone();
+        if let Some(ms) = overrides.deadline_ms {
+            out.deadline = Duration::from_millis(ms);
+        }
+        if let Some(fuel) = overrides.fuel {
+            out.fuel = Some(fuel);
+        }
+        if let Some(bytes) = overrides.memory_bytes {
+            out.memory_bytes = bytes.min(self.memory_bytes);
+        }
+        if let Some(elements) = overrides.table_elements {
+            out.table_elements = elements.min(self.table_elements);
+        }
+        if let Some(n) = overrides.max_host_calls {
+            out.max_host_calls = n;
+        }
+        if let Some(n) = overrides.max_outbound_requests {
+            out.max_outbound_requests = n;
+        }
+        if let Some(n) = overrides.max_output_bytes {
+            out.max_output_bytes = n;
+        }
+        if let Some(n) = overrides.max_input_bytes {
+            out.max_input_bytes = n;
+        }
+        if let Some(n) = overrides.max_concurrent {
+            out.max_concurrent = n;
+        }
+        out
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             deadline: Duration::from_secs(2),
+            // Shopify Functions' budget: generous for a connector, tiny for a miner.
+            fuel: Some(11_000_000),
             memory_bytes: 64 * 1024 * 1024,
             table_elements: 20_000,
             instances: 32,
@@ -65,12 +152,16 @@ impl Default for Limits {
             max_outbound_requests: 20,
             max_request_bytes: 1024 * 1024,
             max_response_bytes: 1024 * 1024,
+            max_output_bytes: 1024 * 1024,
+            max_input_bytes: 8 * 1024 * 1024,
+            max_concurrent: 4,
         }
     }
 }
 
 /// The engine configuration Airlock runs connectors under: component model, epoch
-/// interruption for deadlines, a 512 KiB wasm stack, and a pooling allocator sized for `limits`
+/// interruption for deadlines, fuel for instruction budgets, a 512 KiB wasm stack (engine-wide:
+/// Wasmtime fixes it per engine, not per call), and a pooling allocator sized for `limits`
 /// (instantiation from a pool is what keeps a fresh Store per event cheap).
 pub fn engine_config(limits: &Limits) -> Config {
     let mut pool = PoolingAllocationConfig::default();
@@ -88,6 +179,7 @@ pub fn engine_config(limits: &Limits) -> Config {
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
+        .consume_fuel(true)
         .max_wasm_stack(512 * 1024)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
@@ -223,6 +315,36 @@ pub enum AbortReason {
         /// The cap, in bytes.
         limit_bytes: usize,
     },
+    /// Used up its instruction budget.
+    Fuel {
+        /// The budget, in instructions.
+        limit: u64,
+    },
+    /// Tried to grow a table past its cap.
+    Table {
+        /// The cap, in elements.
+        limit_elements: usize,
+    },
+    /// Kept calling the host after its host-call quota ran out.
+    HostCalls {
+        /// The quota.
+        limit: u32,
+    },
+    /// Put out more than its output allowance (summary, logs, storage writes).
+    Output {
+        /// The allowance, in bytes.
+        limit_bytes: u64,
+    },
+    /// Was handed more than its input allowance (storage values, response bodies).
+    Input {
+        /// The allowance, in bytes.
+        limit_bytes: u64,
+    },
+    /// Too many invocations of this installation were already running; this one never started.
+    Busy {
+        /// Invocations allowed at once.
+        limit: u32,
+    },
     /// Overflowed the wasm stack.
     StackOverflow,
     /// The installation was disabled or uninstalled while the call ran.
@@ -232,6 +354,48 @@ pub enum AbortReason {
         /// Wasmtime's description.
         message: String,
     },
+}
+
+impl AbortReason {
+    /// The reason's stable code, as in JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AbortReason::Deadline { .. } => "deadline",
+            AbortReason::Fuel { .. } => "fuel",
+            AbortReason::Memory { .. } => "memory",
+            AbortReason::Table { .. } => "table",
+            AbortReason::HostCalls { .. } => "host-calls",
+            AbortReason::Output { .. } => "output",
+            AbortReason::Input { .. } => "input",
+            AbortReason::Busy { .. } => "busy",
+            AbortReason::StackOverflow => "stack-overflow",
+            AbortReason::Stopped => "stopped",
+            AbortReason::Trap { .. } => "trap",
+        }
+    }
+
+    /// One line for people: what stopped the call and the limit it hit.
+    pub fn describe(&self) -> String {
+        match self {
+            AbortReason::Deadline { limit_ms } => format!("deadline of {limit_ms} ms"),
+            AbortReason::Fuel { limit } => format!("instruction budget of {limit}"),
+            AbortReason::Memory { limit_bytes } => format!("memory cap of {limit_bytes} bytes"),
+            AbortReason::Table { limit_elements } => {
+                format!("table cap of {limit_elements} elements")
+            }
+            AbortReason::HostCalls { limit } => format!("host-call quota of {limit}"),
+            AbortReason::Output { limit_bytes } => {
+                format!("output allowance of {limit_bytes} bytes")
+            }
+            AbortReason::Input { limit_bytes } => format!("input allowance of {limit_bytes} bytes"),
+            AbortReason::Busy { limit } => {
+                format!("{limit} concurrent invocations already running")
+            }
+            AbortReason::StackOverflow => "wasm stack overflow".to_owned(),
+            AbortReason::Stopped => "the app was disabled or removed".to_owned(),
+            AbortReason::Trap { message } => format!("trap: {message}"),
+        }
+    }
 }
 
 /// How an invocation ended.
@@ -264,8 +428,10 @@ pub struct InvocationReport {
     pub installation: InstallationId,
     /// Its connector id.
     pub connector: String,
-    /// The event delivered.
-    pub event: Event,
+    /// The export called: `handle-event` or `health-check`.
+    pub export: &'static str,
+    /// The event delivered (none for a health check).
+    pub event: Option<Event>,
     /// How it ended.
     pub result: CallResult,
     /// What it touched, per host function.
@@ -280,6 +446,10 @@ pub struct InvocationReport {
     pub host_calls: u32,
     /// Wall-clock time, in milliseconds.
     pub elapsed_ms: f64,
+    /// Instructions used (Wasmtime fuel), when a budget was set.
+    pub fuel_used: Option<u64>,
+    /// The limits it ran under.
+    pub limits: Limits,
 }
 
 /// A compiled, linked component ready to instantiate (one per artifact digest).
@@ -419,6 +589,30 @@ impl Sandbox {
         limits: &Limits,
         event: &Event,
     ) -> InvocationReport {
+        self.call(prepared, setup, sources, limits, Some(event))
+            .await
+    }
+
+    /// Run `health-check` in a fresh Store, under the same grant and limits as an event.
+    pub async fn health_check(
+        &self,
+        prepared: &Prepared,
+        setup: CallSetup,
+        sources: &DataSources,
+        limits: &Limits,
+    ) -> InvocationReport {
+        self.call(prepared, setup, sources, limits, None).await
+    }
+
+    /// One export call: `handle-event` with an event, `health-check` without.
+    async fn call(
+        &self,
+        prepared: &Prepared,
+        setup: CallSetup,
+        sources: &DataSources,
+        limits: &Limits,
+        event: Option<&Event>,
+    ) -> InvocationReport {
         let started = Instant::now();
         let stop = setup.live.as_ref().map(|l| (l.signal.clone(), l.started));
         let call = Arc::new(CallContext::new(
@@ -426,8 +620,9 @@ impl Sandbox {
             setup.installation.clone(),
             setup.grant,
             setup.live,
-            limits.max_host_calls,
+            limits,
         ));
+        call.take_input(event.map_or(0, |e| e.subject_id.len() as u64));
         let deadline = started + limits.deadline;
         let state = host_state(
             call.clone(),
@@ -439,6 +634,11 @@ impl Sandbox {
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        let fuel = limits.fuel.unwrap_or(u64::MAX);
+        if let Err(err) = store.set_fuel(fuel) {
+            eprintln!("airlock: setting fuel: {err}");
+        }
+        let quota = call.clone();
         // Checked at every epoch tick: the wall-clock deadline, and whether the installation
         // was disabled or removed meanwhile. Between ticks the guest yields to the executor,
         // so a busy connector never holds a worker thread.
@@ -452,26 +652,42 @@ impl Sandbox {
             if Instant::now() >= deadline {
                 return Err(wasmtime::Error::new(Trap::Interrupt));
             }
+            if let Some(limit) = quota.over_quota() {
+                return Err(wasmtime::Error::new(limit));
+            }
             Ok(UpdateDeadline::Yield(1))
         });
         store.set_epoch_deadline(1);
 
-        let wit_event = wit::Event {
+        let wit_event = event.map(|event| wit::Event {
             id: event.id.clone(),
             topic: event.topic.as_str().to_owned(),
             subject_id: event.subject_id.clone(),
             occurred_at: event.occurred_at,
-        };
+        });
         let run = async {
             let instance = prepared.pre.instantiate_async(&mut store).await?;
-            instance
-                .airlock_connector_handler()
-                .call_handle_event(&mut store, &wit_event)
-                .await
+            let handler = instance.airlock_connector_handler();
+            match &wit_event {
+                Some(wit_event) => handler.call_handle_event(&mut store, wit_event).await,
+                None => handler.call_health_check(&mut store).await.map(|checked| {
+                    checked.map(|()| wit::Outcome {
+                        acted: false,
+                        summary: "healthy".into(),
+                    })
+                }),
+            }
         };
         // The epoch deadline stops guest code; this outer timeout also bounds time spent
         // waiting inside host calls, where no guest code runs.
         let result = match tokio::time::timeout(limits.deadline + EPOCH_TICK * 5, run).await {
+            Ok(Ok(Ok(outcome))) if !call.put_out(outcome.summary.len() as u64) => {
+                CallResult::Aborted {
+                    reason: AbortReason::Output {
+                        limit_bytes: limits.max_output_bytes,
+                    },
+                }
+            }
             Ok(Ok(Ok(outcome))) => CallResult::Done {
                 acted: outcome.acted,
                 summary: sanitize(&outcome.summary, 500),
@@ -500,7 +716,12 @@ impl Sandbox {
         InvocationReport {
             installation: setup.installation,
             connector: prepared.manifest.id.clone(),
-            event: event.clone(),
+            export: if event.is_some() {
+                "handle-event"
+            } else {
+                "health-check"
+            },
+            event: event.cloned(),
             result: redact_result(result, &call),
             accesses: call.accesses(),
             logs,
@@ -508,6 +729,10 @@ impl Sandbox {
             outbound: call.outbound(),
             host_calls: call.host_calls(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            fuel_used: limits
+                .fuel
+                .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+            limits: limits.clone(),
         }
     }
 }
@@ -554,6 +779,38 @@ fn redact_result(result: CallResult, call: &CallContext) -> CallResult {
 }
 
 impl InvocationReport {
+    /// The event id, or `health-check`.
+    pub fn call_id(&self) -> &str {
+        self.event
+            .as_ref()
+            .map_or("health-check", |e| e.id.as_str())
+    }
+
+    /// The report of a call the host refused to start.
+    pub(crate) fn refused(
+        installation: &InstallationId,
+        connector: &str,
+        event: &Event,
+        limits: &Limits,
+        reason: AbortReason,
+    ) -> InvocationReport {
+        InvocationReport {
+            installation: installation.clone(),
+            connector: connector.to_owned(),
+            export: "handle-event",
+            event: Some(event.clone()),
+            result: CallResult::Aborted { reason },
+            accesses: Vec::new(),
+            logs: Vec::new(),
+            logs_dropped: 0,
+            outbound: Vec::new(),
+            host_calls: 0,
+            elapsed_ms: 0.0,
+            fuel_used: None,
+            limits: limits.clone(),
+        }
+    }
+
     /// Why the call failed, for the merchant: the connector's own cause when it named one;
     /// when it said only `other` or `network`, the cause its last failed provider request
     /// points to (a 401, a 429, a 5xx, an unreachable provider). `None` when it succeeded.
@@ -600,16 +857,36 @@ fn abort_reason(err: &wasmtime::Error, limits: &Limits) -> AbortReason {
     if err.downcast_ref::<Stopped>().is_some() {
         return AbortReason::Stopped;
     }
+    match err.downcast_ref::<Spent>() {
+        Some(Spent::HostCalls(limit)) => return AbortReason::HostCalls { limit: *limit },
+        Some(Spent::Output(limit)) => {
+            return AbortReason::Output {
+                limit_bytes: *limit,
+            };
+        }
+        Some(Spent::Input(limit)) => {
+            return AbortReason::Input {
+                limit_bytes: *limit,
+            };
+        }
+        None => {}
+    }
+    let text = format!("{err:#}");
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => AbortReason::Deadline {
             limit_ms: limits.deadline.as_millis() as u64,
         },
+        Some(Trap::OutOfFuel) => AbortReason::Fuel {
+            limit: limits.fuel.unwrap_or(u64::MAX),
+        },
         Some(Trap::StackOverflow) => AbortReason::StackOverflow,
-        _ if format!("{err:#}").contains("forcing trap when growing memory") => {
-            AbortReason::Memory {
-                limit_bytes: limits.memory_bytes,
-            }
-        }
+        _ if text.contains("forcing trap when growing memory") => AbortReason::Memory {
+            limit_bytes: limits.memory_bytes,
+        },
+        _ if text.contains("forcing trap when growing table") => AbortReason::Table {
+            limit_elements: limits.table_elements,
+        },
+
         // The root cause reads "wasm `unreachable` instruction executed" (what a Rust panic
         // becomes); the full chain starts with a backtrace, which belongs in operator logs.
         Some(trap) => AbortReason::Trap {

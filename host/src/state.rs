@@ -57,6 +57,20 @@ pub(crate) enum Served {
     Failed,
 }
 
+/// A per-call allowance the connector ran through; the epoch callback ends the call with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Spent {
+    /// Kept calling the host after the quota.
+    #[error("the host-call quota of {0} ran out")]
+    HostCalls(u32),
+    /// Put out more than allowed.
+    #[error("the output allowance of {0} bytes ran out")]
+    Output(u64),
+    /// Was handed more than allowed.
+    #[error("the input allowance of {0} bytes ran out")]
+    Input(u64),
+}
+
 /// How an invocation learns of revocations while it runs (see [`crate::live`]).
 pub(crate) struct Live {
     pub signal: Arc<Signal>,
@@ -79,6 +93,12 @@ pub(crate) struct CallContext {
     stopped: AtomicBool,
     max_host_calls: u32,
     host_calls: AtomicU32,
+    max_output: u64,
+    output: AtomicU64,
+    max_input: u64,
+    input: AtomicU64,
+    /// The first allowance the call ran through, if any.
+    spent: Mutex<Option<Spent>>,
     accesses: Mutex<Vec<Access>>,
     outbound: Mutex<Vec<OutboundEntry>>,
     /// Secret values this call has seen, kept out of everything it leaves behind.
@@ -91,7 +111,7 @@ impl CallContext {
         installation: InstallationId,
         grant: Grant,
         live: Option<Live>,
-        max_host_calls: u32,
+        limits: &crate::runtime::Limits,
     ) -> Self {
         let seen = live.as_ref().map_or(0, |l| l.started);
         CallContext {
@@ -101,12 +121,49 @@ impl CallContext {
             live,
             seen: AtomicU64::new(seen),
             stopped: AtomicBool::new(false),
-            max_host_calls,
+            max_host_calls: limits.max_host_calls,
             host_calls: AtomicU32::new(0),
+            max_output: limits.max_output_bytes,
+            output: AtomicU64::new(0),
+            max_input: limits.max_input_bytes,
+            input: AtomicU64::new(0),
+            spent: Mutex::new(None),
             accesses: Mutex::new(Vec::new()),
             outbound: Mutex::new(Vec::new()),
             redactor: Mutex::new(Redactor::default()),
         }
+    }
+
+    fn spend(&self, what: Spent) {
+        self.spent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(what);
+    }
+
+    /// The allowance the call ran through, if it did: the call must end.
+    pub fn over_quota(&self) -> Option<Spent> {
+        *self.spent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Count `bytes` the connector puts out; false (and the call ends) once over the allowance.
+    pub fn put_out(&self, bytes: u64) -> bool {
+        let total = self.output.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total > self.max_output {
+            self.spend(Spent::Output(self.max_output));
+            return false;
+        }
+        true
+    }
+
+    /// Count `bytes` handed to the connector; false (and the call ends) once over the allowance.
+    pub fn take_input(&self, bytes: u64) -> bool {
+        let total = self.input.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total > self.max_input {
+            self.spend(Spent::Input(self.max_input));
+            return false;
+        }
+        true
     }
 
     /// Record one outbound request; `received` keeps counting while its body is read.
@@ -196,6 +253,7 @@ impl CallContext {
     ) -> Result<(), HostError> {
         let calls = self.host_calls.fetch_add(1, Ordering::Relaxed) + 1;
         if calls > self.max_host_calls {
+            self.spend(Spent::HostCalls(self.max_host_calls));
             self.record(operation, scope, Served::Failed);
             return Err(HostError::LimitExceeded(format!(
                 "at most {} host calls per invocation",

@@ -310,6 +310,8 @@ mod raw {
             };
             let mut store = Store::new(&self.engine, state);
             store.set_epoch_deadline(u64::MAX / 2);
+            // Same engine config, so fuel is metered here too; same budget as Airlock's.
+            store.set_fuel(11_000_000).unwrap();
             let instance = self.pre.instantiate_async(&mut store).await.unwrap();
             let e = t::Event {
                 id: format!("raw_evt_{n}"),

@@ -143,6 +143,7 @@ async fn a_running_connector_is_interrupted_when_its_app_is_disabled() {
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_secs(30),
+        fuel: None,
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;

@@ -30,6 +30,7 @@ async fn a_runaway_loop_is_stopped_at_the_deadline_and_the_next_call_runs() {
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_millis(200),
+        fuel: None,
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;
@@ -47,7 +48,7 @@ async fn a_runaway_loop_is_stopped_at_the_deadline_and_the_next_call_runs() {
     assert!(
         audit
             .iter()
-            .any(|e| e.action == "invoke" && e.outcome == "aborted"),
+            .any(|e| e.action == "invoke" && e.outcome == "aborted: deadline"),
         "{audit:?}"
     );
     db.finish().await;
@@ -58,6 +59,7 @@ async fn a_memory_bomb_is_stopped_at_the_cap_and_the_next_call_runs() {
     let db = TestDb::sqlite();
     let limits = Limits {
         memory_bytes: 16 << 20,
+        fuel: None,
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;

@@ -36,7 +36,7 @@ pub struct LogLine {
 
 /// The log capability of one invocation.
 pub(crate) struct LogState {
-    _call: Arc<CallContext>,
+    call: Arc<CallContext>,
     max_lines: usize,
     pub(crate) lines: Vec<LogLine>,
     pub(crate) dropped: u32,
@@ -45,7 +45,7 @@ pub(crate) struct LogState {
 impl LogState {
     pub(crate) fn new(call: Arc<CallContext>, max_lines: usize) -> Self {
         LogState {
-            _call: call,
+            call,
             max_lines,
             lines: Vec::new(),
             dropped: 0,
@@ -68,7 +68,7 @@ pub(crate) fn sanitize(text: &str, max_chars: usize) -> String {
 
 impl Host for LogState {
     async fn write(&mut self, level: Level, message: String) {
-        if self.lines.len() >= self.max_lines {
+        if self.lines.len() >= self.max_lines || !self.call.put_out(message.len() as u64) {
             self.dropped = self.dropped.saturating_add(1);
             return;
         }

@@ -53,6 +53,12 @@ impl Host for SecretsState {
         match secrets.reveal(&self.call.installation, &name).await {
             Ok(Some(value)) => {
                 self.call.remember_secret(&value);
+                if !self.call.take_input(value.len() as u64) {
+                    self.call.record(OP, None, Served::Failed);
+                    return Err(HostError::LimitExceeded(
+                        "input allowance of this call used up".into(),
+                    ));
+                }
                 self.call.record(OP, None, Served::Records(1));
                 Ok(value.as_str().to_owned())
             }

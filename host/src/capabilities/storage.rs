@@ -51,6 +51,14 @@ impl Host for StorageState {
             .get(&self.call.installation, &key)
             .await
             .map_err(|e| self.call.unavailable(OP, None, e))?;
+        if let Some(bytes) = &value
+            && !self.call.take_input(bytes.len() as u64)
+        {
+            return Err(self.fail(
+                OP,
+                HostError::LimitExceeded("input allowance of this call used up".into()),
+            ));
+        }
         self.call
             .record(OP, None, Served::Records(u64::from(value.is_some())));
         Ok(value)
@@ -66,6 +74,13 @@ impl Host for StorageState {
                 value.len()
             ));
             return Err(self.fail(OP, err));
+        }
+        // Checked before writing: a write over the allowance is refused, never stored.
+        if !self.call.put_out((key.len() + value.len()) as u64) {
+            return Err(self.fail(
+                OP,
+                HostError::LimitExceeded("output allowance of this call used up".into()),
+            ));
         }
         self.store
             .set(&self.call.installation, &key, &value)

@@ -18,7 +18,7 @@ use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
 use airlock_host::prompt::Language;
 use airlock_host::vault::VaultKey;
-use airlock_host::{Host, demo};
+use airlock_host::{Host, LimitOverrides, demo};
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -188,6 +188,19 @@ enum Command {
         #[command(subcommand)]
         action: SecretsCommand,
     },
+    /// Run an installation's health check (can it reach its provider with its settings?).
+    Check {
+        /// The merchant.
+        #[arg(long)]
+        merchant: String,
+        /// Installation id or connector id.
+        installation: String,
+    },
+    /// Per-call limits: show an installation's, or override them for a plan or a connector.
+    Limits {
+        #[command(subcommand)]
+        action: LimitsCommand,
+    },
     /// Show the newest audit entries of a merchant.
     Audit {
         /// The merchant.
@@ -219,6 +232,56 @@ enum SecretsCommand {
         merchant: String,
         /// Installation id or connector id.
         installation: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LimitsCommand {
+    /// The limits an installation's calls run under (host defaults, plan, connector).
+    Show {
+        /// The merchant.
+        #[arg(long)]
+        merchant: String,
+        /// Installation id or connector id.
+        installation: String,
+    },
+    /// Override limits for every merchant on a plan, or for one connector everywhere (the
+    /// connector's win). Fields not given keep the default; none given clears the override.
+    Set {
+        /// The plan to change.
+        #[arg(
+            long,
+            conflicts_with = "connector",
+            required_unless_present = "connector"
+        )]
+        plan: Option<String>,
+        /// The connector id to change.
+        #[arg(long)]
+        connector: Option<String>,
+        /// Wall-clock deadline per call, in milliseconds.
+        #[arg(long)]
+        deadline_ms: Option<u64>,
+        /// Instructions per call.
+        #[arg(long)]
+        fuel: Option<u64>,
+        /// Linear memory per call, in MiB (at most the host's cap).
+        #[arg(long)]
+        memory_mib: Option<usize>,
+        /// Host calls per call.
+        #[arg(long)]
+        host_calls: Option<u32>,
+        /// Outbound HTTP requests per call.
+        #[arg(long)]
+        outbound: Option<u32>,
+        /// Output (summary, logs, storage writes) per call, in KiB.
+        #[arg(long)]
+        output_kib: Option<u64>,
+        /// Invocations of one installation at once.
+        #[arg(long)]
+        concurrent: Option<u32>,
+        /// Who changes them (recorded in the audit log).
+        #[arg(long, default_value = "platform")]
+        by: String,
     },
 }
 
@@ -521,6 +584,75 @@ async fn run(cli: Cli) -> Result<()> {
             SecretsCommand::Set(args) => write_secret(&host, args, SecretWrite::Set, json).await,
             SecretsCommand::Rotate(args) => {
                 write_secret(&host, args, SecretWrite::Rotate, json).await
+            }
+        },
+        Command::Check {
+            merchant,
+            installation,
+        } => {
+            let report = host
+                .health_check(&MerchantId::new(merchant), &installation)
+                .await?;
+            print::value(&report, json, || print::report_text(&report))
+        }
+        Command::Limits { action } => match action {
+            LimitsCommand::Show {
+                merchant,
+                installation,
+            } => {
+                let limits = host
+                    .limits_for(&MerchantId::new(merchant), &installation)
+                    .await?;
+                print::value(&limits, json, || print::limits_text(&limits))
+            }
+            LimitsCommand::Set {
+                plan,
+                connector,
+                deadline_ms,
+                fuel,
+                memory_mib,
+                host_calls,
+                outbound,
+                output_kib,
+                concurrent,
+                by,
+            } => {
+                let overrides = LimitOverrides {
+                    deadline_ms,
+                    fuel,
+                    memory_bytes: memory_mib.map(|m| m.saturating_mul(1 << 20)),
+                    max_host_calls: host_calls,
+                    max_outbound_requests: outbound,
+                    max_output_bytes: output_kib.map(|k| k.saturating_mul(1024)),
+                    max_concurrent: concurrent,
+                    ..LimitOverrides::default()
+                };
+                let target = match (&plan, &connector) {
+                    (Some(plan), _) => {
+                        host.set_plan_limits(plan, &overrides, &by).await?;
+                        format!("plan `{plan}`")
+                    }
+                    (None, Some(connector)) => {
+                        host.set_connector_limits(connector, &overrides, &by)
+                            .await?;
+                        format!("connector `{connector}`")
+                    }
+                    (None, None) => bail!("give --plan or --connector"),
+                };
+                print::value(
+                    &serde_json::json!({ "target": target, "overrides": overrides }),
+                    json,
+                    || {
+                        if overrides.is_empty() {
+                            format!("{target}: overrides cleared; host defaults apply")
+                        } else {
+                            format!(
+                                "{target}: {}",
+                                serde_json::to_string(&overrides).unwrap_or_default()
+                            )
+                        }
+                    },
+                )
             }
         },
         Command::Audit { merchant, limit } => {

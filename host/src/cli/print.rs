@@ -101,7 +101,13 @@ pub fn upgraded(u: &airlock_host::Upgraded, json: bool) -> Result<()> {
 pub fn report_text(r: &InvocationReport) -> String {
     let mut out = format!(
         "{} <- {} {} ({:.1} ms, {} host calls)\n",
-        r.connector, r.event.topic, r.event.subject_id, r.elapsed_ms, r.host_calls
+        r.connector,
+        r.event
+            .as_ref()
+            .map_or("health-check", |e| e.topic.as_str()),
+        r.event.as_ref().map_or("", |e| e.subject_id.as_str()),
+        r.elapsed_ms,
+        r.host_calls
     );
     out.push_str(&match &r.result {
         CallResult::Done { acted, summary } => {
@@ -115,12 +121,12 @@ pub fn report_text(r: &InvocationReport) -> String {
             serde_json::to_string(error).unwrap_or_default()
         ),
         CallResult::Aborted { reason } => {
-            format!(
-                "  result: STOPPED BY HOST - {}\n",
-                serde_json::to_string(reason).unwrap_or_default()
-            )
+            format!("  result: STOPPED BY HOST - {}\n", reason.describe())
         }
     });
+    if let Some(fuel) = r.fuel_used {
+        out.push_str(&format!("  used: {fuel} instructions\n"));
+    }
     for a in &r.accesses {
         let scope = a.scope.map(|s| s.as_str()).unwrap_or("own storage");
         if a.allowed > 0 {
@@ -300,4 +306,26 @@ pub fn secret_changed(c: &airlock_host::SecretChanged, json: bool) -> Result<()>
             c.secret.key_id.as_deref().unwrap_or("?")
         )
     })
+}
+
+/// Per-call limits, one line each.
+pub fn limits_text(l: &airlock_host::Limits) -> String {
+    let fuel = l
+        .fuel
+        .map_or_else(|| "unlimited".to_owned(), |f| f.to_string());
+    format!(
+        "deadline          {} ms\ninstructions      {fuel}\nmemory            {} MiB\n\
+         table elements    {}\nhost calls        {}\noutbound requests {}\n\
+         output            {} KiB\ninput             {} KiB\nconcurrent calls  {}\n\
+         log lines         {}",
+        l.deadline.as_millis(),
+        l.memory_bytes >> 20,
+        l.table_elements,
+        l.max_host_calls,
+        l.max_outbound_requests,
+        l.max_output_bytes / 1024,
+        l.max_input_bytes / 1024,
+        l.max_concurrent,
+        l.max_log_lines
+    )
 }

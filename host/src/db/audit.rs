@@ -137,7 +137,7 @@ pub(crate) fn invocation_lines(
             } else {
                 0
             };
-            e.detail = format!("{count} call(s) for {}", report.event.id);
+            e.detail = format!("{count} call(s) for {}", report.call_id());
             lines.push(e);
         }
     }
@@ -168,10 +168,26 @@ pub(crate) fn invocation_lines(
         },
         CallResult::Aborted { .. } => "aborted".to_owned(),
     };
+    if report.event.is_none() {
+        end.action = "health-check".to_owned();
+    }
     end.detail = format!(
         "{} {} {:.1} ms",
-        report.event.topic, report.event.id, report.elapsed_ms
+        report
+            .event
+            .as_ref()
+            .map_or("health-check", |e| e.topic.as_str()),
+        report.call_id(),
+        report.elapsed_ms
     );
+    if let Some(fuel) = report.fuel_used {
+        end.detail.push_str(&format!(", {fuel} instructions"));
+    }
+    if let CallResult::Aborted { reason } = &report.result {
+        end.outcome = format!("aborted: {}", reason.code());
+        end.detail
+            .push_str(&format!("; stopped: {}", reason.describe()));
+    }
     lines.push(end);
     lines
 }
