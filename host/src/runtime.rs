@@ -27,6 +27,14 @@ use crate::manifest::{Manifest, Origin, Topic};
 use crate::outbound::{Network, NetworkPolicy, OutboundCall};
 use crate::state::{Access, CallContext, HostState, Live, Spent, host_state};
 
+/// Instructions a connector runs before it yields its worker thread to other tasks.
+pub const YIELD_EVERY: u64 = 50_000;
+
+/// Ticks of guest execution a call may use before it starts giving way (20 ms).
+pub const FAIR_SLICE_TICKS: u32 = 2;
+/// Ticks a call past its fair slice pauses for every tick it runs.
+pub const PAUSE_TICKS: u32 = 3;
+
 /// How often the epoch ticks; deadlines are whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -638,7 +646,14 @@ impl Sandbox {
         if let Err(err) = store.set_fuel(fuel) {
             eprintln!("airlock: setting fuel: {err}");
         }
+        // Hand the worker thread back every YIELD_EVERY instructions (tens of microseconds),
+        // not only at epoch ticks: a busy connector then delays its neighbours by slices that
+        // short, whatever else is queued on the runtime (see the noisy-neighbour benchmark).
+        if let Err(err) = store.fuel_async_yield_interval(Some(YIELD_EVERY)) {
+            eprintln!("airlock: setting the yield interval: {err}");
+        }
         let quota = call.clone();
+        let mut ticks: u32 = 0;
         // Checked at every epoch tick: the wall-clock deadline, and whether the installation
         // was disabled or removed meanwhile. Between ticks the guest yields to the executor,
         // so a busy connector never holds a worker thread.
@@ -654,6 +669,16 @@ impl Sandbox {
             }
             if let Some(limit) = quota.over_quota() {
                 return Err(wasmtime::Error::new(limit));
+            }
+            // The callback runs once per tick of guest execution, so `ticks` is roughly the
+            // CPU the call has used. Past its fair slice a call keeps running but pauses
+            // PAUSE_TICKS for every tick it runs: a runaway connector then takes a fraction of
+            // a core, and its deadline (wall-clock) still ends it. Connectors that finish
+            // within the slice, nearly all of them, never pause.
+            ticks += 1;
+            if ticks > FAIR_SLICE_TICKS {
+                let pause = tokio::time::sleep(EPOCH_TICK * PAUSE_TICKS);
+                return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
             }
             Ok(UpdateDeadline::Yield(1))
         });

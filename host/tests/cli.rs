@@ -465,3 +465,79 @@ fn secrets_never_leave_the_vault_through_the_cli_its_logs_or_the_database() {
         }
     }
 }
+
+#[test]
+fn limits_are_set_per_plan_and_connector_shown_and_health_checks_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("limits.db").display());
+    assert!(airlock(&["demo", "--db", &db, "--json"]).status.success());
+    let app = "airlock.order-notifier";
+    let set = airlock(&[
+        "limits",
+        "set",
+        "--db",
+        &db,
+        "--plan",
+        "starter",
+        "--fuel",
+        "5000000",
+        "--deadline-ms",
+        "750",
+    ]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let set = airlock(&[
+        "limits",
+        "set",
+        "--db",
+        &db,
+        "--connector",
+        app,
+        "--fuel",
+        "7000000",
+    ]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let shown = airlock(&[
+        "limits",
+        "show",
+        "--db",
+        &db,
+        "--merchant",
+        "demo-store",
+        app,
+        "--json",
+    ]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let limits: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(limits["fuel"], 7_000_000);
+    assert_eq!(limits["deadline"]["secs"], 0);
+    assert_eq!(limits["deadline"]["nanos"], 750_000_000);
+    let text_view = airlock(&[
+        "limits",
+        "show",
+        "--db",
+        &db,
+        "--merchant",
+        "demo-store",
+        app,
+    ]);
+    assert!(text(&text_view.stdout).contains("instructions      7000000"));
+    fails_saying(
+        &airlock(&[
+            "limits", "set", "--db", &db, "--plan", "platinum", "--fuel", "1",
+        ]),
+        "plan `platinum` not found",
+    );
+    fails_saying(
+        &airlock(&["limits", "set", "--db", &db, "--fuel", "1"]),
+        "--plan",
+    );
+    let checked = airlock(&["check", "--db", &db, "--merchant", "demo-store", app]);
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    assert!(
+        text(&checked.stdout).contains("healthy"),
+        "{}",
+        text(&checked.stdout)
+    );
+    let audit = airlock(&["audit", "--db", &db, "--merchant", "demo-store"]);
+    assert!(text(&audit.stdout).contains("health-check"));
+}
