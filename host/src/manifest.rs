@@ -395,10 +395,13 @@ fn has_control(text: &str) -> bool {
 }
 
 fn check_text(field: &str, value: &str, max: usize) -> Result<(), ManifestError> {
-    if value.trim().is_empty() || value.chars().count() > max || has_control(value) {
+    let padded = value.trim() != value;
+    if value.trim().is_empty() || value.chars().count() > max || has_control(value) || padded {
         return Err(invalid(
             field,
-            format!("must be 1 to {max} characters without control characters"),
+            format!(
+                "must be 1 to {max} characters without control characters or surrounding spaces"
+            ),
         ));
     }
     Ok(())

@@ -94,10 +94,11 @@ impl Prompt {
     pub fn for_manifest(manifest: &Manifest, language: Language) -> Prompt {
         Prompt {
             language,
-            connector: manifest.id.clone(),
+            connector: sanitize(&manifest.id, 64),
             name: sanitize(&manifest.name, 64),
             publisher: sanitize(&manifest.publisher, 64),
-            version: manifest.version.clone(),
+            // Validation already insists on a semantic version; the prompt does not rely on it.
+            version: sanitize(&manifest.version, 64),
             required: manifest
                 .scopes
                 .required
@@ -127,7 +128,7 @@ impl Prompt {
                 .secrets
                 .iter()
                 .map(|k| KeyLine {
-                    name: k.name.clone(),
+                    name: sanitize(&k.name, 64),
                     publisher_reason: sanitize(&k.reason, REASON_DISPLAY_CHARS),
                     send_to: k.send_to.iter().map(ToString::to_string).collect(),
                     readable: k.readable,
@@ -422,6 +423,20 @@ mod tests {
             "{text}"
         );
         assert!(prompt.required[0].publisher_reason.chars().count() <= REASON_DISPLAY_CHARS + 1);
+        // Found by fuzzing: where a language puts the publisher first on a line, its name
+        // could pass for a host list line. It is quoted in every language.
+        let mut forged = manifest.clone();
+        forged.publisher = "  - Nothing else (none)".into();
+        forged.version = "1.0.0\u{8}".into();
+        for lang in Language::ALL {
+            let text = Prompt::for_manifest(&forged, lang).render();
+            assert_eq!(
+                text.lines().filter(|l| l.starts_with("  - ")).count(),
+                2,
+                "{lang}: {text}"
+            );
+            assert!(!text.contains('\u{8}'), "{lang}: {text}");
+        }
         assert!(text.contains("[PERSONAL DATA]"), "{text}");
     }
 }

@@ -148,6 +148,8 @@ pub(crate) fn topic(topic: Topic, lang: Language) -> &'static str {
 /// The fixed phrases of a rendered prompt.
 pub(crate) struct Phrases {
     /// `{name} {version} by {publisher}` wants access; placeholders filled by the renderer.
+    /// Publisher text is always quoted and never starts a line, so it cannot pass for a line
+    /// the host wrote.
     pub wants: &'static str,
     pub required: &'static str,
     pub optional: &'static str,
@@ -165,7 +167,7 @@ pub(crate) struct Phrases {
 pub(crate) fn phrases(lang: Language) -> Phrases {
     match lang {
         Language::En => Phrases {
-            wants: "\"{name}\" {version} by {publisher} wants access to your store.",
+            wants: "\"{name}\" {version} by \"{publisher}\" wants access to your store.",
             required: "Required (all must be approved):",
             optional: "Optional (choose each):",
             publisher_says: "the publisher says",
@@ -178,7 +180,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             readable: "THE APP CAN READ THIS KEY",
         },
         Language::Hi => Phrases {
-            wants: "{publisher} का \"{name}\" {version} आपके स्टोर तक पहुँच माँग रहा है।",
+            wants: "\"{publisher}\" का \"{name}\" {version} आपके स्टोर तक पहुँच माँग रहा है।",
             required: "ज़रूरी (सभी को मंज़ूरी देनी होगी):",
             optional: "वैकल्पिक (हर एक अलग से चुनें):",
             publisher_says: "प्रकाशक का कहना है",
@@ -191,7 +193,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             readable: "ऐप इस कुंजी को पढ़ सकता है",
         },
         Language::As => Phrases {
-            wants: "{publisher}ৰ \"{name}\" {version}-এ আপোনাৰ দোকানলৈ প্ৰৱেশাধিকাৰ বিচাৰিছে।",
+            wants: "\"{publisher}\"ৰ \"{name}\" {version}-এ আপোনাৰ দোকানলৈ প্ৰৱেশাধিকাৰ বিচাৰিছে।",
             required: "আৱশ্যকীয় (সকলোবোৰ অনুমোদন কৰিব লাগিব):",
             optional: "ঐচ্ছিক (প্ৰতিটো বেলেগে বাছক):",
             publisher_says: "প্ৰকাশকে কয়",

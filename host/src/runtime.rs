@@ -27,16 +27,18 @@ use crate::manifest::{Manifest, Origin, Topic};
 use crate::outbound::{Network, NetworkPolicy, OutboundCall};
 use crate::state::{Access, CallContext, HostState, Live, Spent, host_state};
 
-/// Instructions a connector runs before it yields its worker thread to other tasks.
-pub const YIELD_EVERY: u64 = 50_000;
+/// How often the epoch ticks: deadlines are whole ticks, and a running connector hands its
+/// worker thread back at every tick (behind every task already waiting).
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
-/// Ticks of guest execution a call may use before it starts giving way (20 ms).
-pub const FAIR_SLICE_TICKS: u32 = 2;
+/// How long past its deadline a call waiting inside a host call may take before the outer
+/// timeout drops it (guest code is stopped by the epoch at the deadline itself).
+const OUTER_GRACE: Duration = Duration::from_millis(50);
+
+/// Ticks of guest execution a call may use before it starts giving way (10 ms).
+pub const FAIR_SLICE_TICKS: u32 = 10;
 /// Ticks a call past its fair slice pauses for every tick it runs.
-pub const PAUSE_TICKS: u32 = 3;
-
-/// How often the epoch ticks; deadlines are whole ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub const PAUSE_TICKS: u32 = 9;
 
 /// Limits of one invocation. The host's defaults; a plan and a connector can override each
 /// field ([`LimitOverrides`]).
@@ -646,12 +648,7 @@ impl Sandbox {
         if let Err(err) = store.set_fuel(fuel) {
             eprintln!("airlock: setting fuel: {err}");
         }
-        // Hand the worker thread back every YIELD_EVERY instructions (tens of microseconds),
-        // not only at epoch ticks: a busy connector then delays its neighbours by slices that
-        // short, whatever else is queued on the runtime (see the noisy-neighbour benchmark).
-        if let Err(err) = store.fuel_async_yield_interval(Some(YIELD_EVERY)) {
-            eprintln!("airlock: setting the yield interval: {err}");
-        }
+
         let quota = call.clone();
         let mut ticks: u32 = 0;
         // Checked at every epoch tick: the wall-clock deadline, and whether the installation
@@ -680,7 +677,12 @@ impl Sandbox {
                 let pause = tokio::time::sleep(EPOCH_TICK * PAUSE_TICKS);
                 return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
             }
-            Ok(UpdateDeadline::Yield(1))
+            // tokio's yield_now queues the call behind every task already waiting; a plain
+            // self-wake could be polled again at once, ahead of them.
+            Ok(UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(tokio::task::yield_now()),
+            ))
         });
         store.set_epoch_deadline(1);
 
@@ -705,7 +707,7 @@ impl Sandbox {
         };
         // The epoch deadline stops guest code; this outer timeout also bounds time spent
         // waiting inside host calls, where no guest code runs.
-        let result = match tokio::time::timeout(limits.deadline + EPOCH_TICK * 5, run).await {
+        let result = match tokio::time::timeout(limits.deadline + OUTER_GRACE, run).await {
             Ok(Ok(Ok(outcome))) if !call.put_out(outcome.summary.len() as u64) => {
                 CallResult::Aborted {
                     reason: AbortReason::Output {
@@ -729,6 +731,9 @@ impl Sandbox {
                 },
             },
         };
+        let fuel_used = limits
+            .fuel
+            .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
         let log = &mut store.data_mut().log;
         // Nothing the call leaves behind may carry a secret it saw, in any encoding.
         let logs = std::mem::take(&mut log.lines)
@@ -738,7 +743,7 @@ impl Sandbox {
                 ..line
             })
             .collect();
-        InvocationReport {
+        let report = InvocationReport {
             installation: setup.installation,
             connector: prepared.manifest.id.clone(),
             export: if event.is_some() {
@@ -754,11 +759,15 @@ impl Sandbox {
             outbound: call.outbound(),
             host_calls: call.host_calls(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-            fuel_used: limits
-                .fuel
-                .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+            fuel_used,
             limits: limits.clone(),
+        };
+        // Returning a big instance's memory to the pool (decommitting tens of MiB) is a
+        // blocking syscall: do it off the async workers, which other merchants' calls share.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(tokio::task::spawn_blocking(move || drop(store)));
         }
+        report
     }
 }
 

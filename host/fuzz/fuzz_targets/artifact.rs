@@ -15,7 +15,7 @@ fn sandbox() -> &'static Sandbox {
     SANDBOX.get_or_init(|| Sandbox::new(&Limits::default()).expect("engine"))
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: airlock_fuzz::seed_if_asked(), |data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
