@@ -31,6 +31,9 @@ use crate::state::{Access, CallContext, HostState, Live, Spent, host_state};
 /// worker thread back at every tick (behind every task already waiting).
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// Linear memory above which a finished call's Store is dropped on a blocking thread.
+const BIG_MEMORY: usize = 8 << 20;
+
 /// How long past its deadline a call waiting inside a host call may take before the outer
 /// timeout drops it (guest code is stopped by the epoch at the deadline itself).
 const OUTER_GRACE: Duration = Duration::from_millis(50);
@@ -764,7 +767,10 @@ impl Sandbox {
         };
         // Returning a big instance's memory to the pool (decommitting tens of MiB) is a
         // blocking syscall: do it off the async workers, which other merchants' calls share.
-        if tokio::runtime::Handle::try_current().is_ok() {
+        // Small ones (nearly all) are cheaper to drop here than to hand to another thread.
+        if store.data().limits.peak_memory > BIG_MEMORY
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
             drop(tokio::task::spawn_blocking(move || drop(store)));
         }
         report
