@@ -38,10 +38,10 @@ const BIG_MEMORY: usize = 8 << 20;
 /// timeout drops it (guest code is stopped by the epoch at the deadline itself).
 const OUTER_GRACE: Duration = Duration::from_millis(50);
 
-/// Ticks of guest execution a call may use before it starts giving way (10 ms).
-pub const FAIR_SLICE_TICKS: u32 = 10;
+/// Ticks of guest execution a call may use before it starts giving way (5 ms).
+pub const FAIR_SLICE_TICKS: u32 = 5;
 /// Ticks a call past its fair slice pauses for every tick it runs.
-pub const PAUSE_TICKS: u32 = 9;
+pub const PAUSE_TICKS: u32 = 19;
 
 /// Limits of one invocation. The host's defaults; a plan and a connector can override each
 /// field ([`LimitOverrides`]).
