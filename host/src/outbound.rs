@@ -192,6 +192,11 @@ fn httpdate(value: &str) -> Option<u64> {
     ];
     let month = MONTHS.iter().position(|m| m == month)? as u64 + 1;
     let (day, year): (u64, u64) = (day.parse().ok()?, year.parse().ok()?);
+    // Providers' dates are after 1970 and shaped as dates; anything else is ignored, and
+    // no field can overflow the arithmetic below.
+    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) {
+        return None;
+    }
     let hms: Vec<u64> = time
         .split(':')
         .map(|p| p.parse().ok())
@@ -199,6 +204,9 @@ fn httpdate(value: &str) -> Option<u64> {
     let [h, m, s] = hms.as_slice() else {
         return None;
     };
+    if *h > 23 || *m > 59 || *s > 60 {
+        return None;
+    }
     // Days from the civil date (Howard Hinnant's algorithm), valid for years after 1970.
     let (y, mo) = if month <= 2 {
         (year - 1, month + 9)
@@ -246,13 +254,34 @@ pub fn is_prohibited(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
                 || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
                 || a >= 240
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_prohibited(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            // IPv4-compatible (::a.b.c.d) and 6to4 (2002:a.b.c.d::) carry an IPv4 address
+            // that must pass the same test.
+            if seg[..6].iter().all(|s| *s == 0) {
+                let [.., a, b] = seg;
+                let embedded =
+                    std::net::Ipv4Addr::new((a >> 8) as u8, a as u8, (b >> 8) as u8, b as u8);
+                return is_prohibited(IpAddr::V4(embedded));
+            }
+            if seg[0] == 0x2002 {
+                let embedded = std::net::Ipv4Addr::new(
+                    (seg[1] >> 8) as u8,
+                    seg[1] as u8,
+                    (seg[2] >> 8) as u8,
+                    seg[2] as u8,
+                );
+                if is_prohibited(IpAddr::V4(embedded)) {
+                    return true;
+                }
+            }
+            let first = seg[0];
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -260,8 +289,22 @@ pub fn is_prohibited(ip: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfe80 // link-local
                 || (first == 0x64 && v6.segments()[1] == 0xff9b) // NAT64 to any v4
                 || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || (first == 0x2001 && v6.segments()[1] == 0) // Teredo
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (first == 0x0100 && seg[1..4].iter().all(|s| *s == 0)) // discard-only
         }
     }
+}
+
+/// Headers a secret may be attached in. Providers echo some headers back (`Origin`, custom
+/// ones on TRACE), which would hand the key to the connector; credential headers are not
+/// echoed by the APIs connectors call.
+fn credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "authorization"
+        || ["key", "token", "auth", "signature", "secret"]
+            .iter()
+            .any(|part| name.contains(part))
 }
 
 /// Where a `{{secret:NAME}}` placeholder starts.
@@ -341,6 +384,9 @@ impl WasiHttpHooks for Outbound {
             Box::new(async move { Err(error) })
         };
         if self.requests > self.max_requests {
+            // Refused, and the call ends at the next tick: a loop of refused requests is not
+            // free for the host either.
+            self.call.outbound_spent(self.max_requests);
             let why = format!("at most {} outbound requests per call", self.max_requests);
             return refuse(HttpError::ConnectionLimitReached, why);
         }
@@ -366,6 +412,20 @@ impl WasiHttpHooks for Outbound {
                     format!("malformed secret placeholder in header `{name}`"),
                 );
             };
+            if !names.is_empty() && !credential_header(name.as_str()) {
+                return refuse(
+                    HttpError::HttpRequestDenied,
+                    format!(
+                        "secrets go only in credential headers (authorization, *key*, *token*), not `{name}`"
+                    ),
+                );
+            }
+            if !names.is_empty() && matches!(request.method().as_str(), "TRACE" | "CONNECT") {
+                return refuse(
+                    HttpError::HttpRequestDenied,
+                    "no secrets in TRACE or CONNECT requests".into(),
+                );
+            }
             for secret in names {
                 let bound = self
                     .send_to
@@ -618,6 +678,19 @@ impl Job {
                 ));
             }
         };
+        // A provider that echoes a credential header back must not hand the key to the
+        // connector: response headers carrying a secret this call attached are redacted.
+        let mut response = response;
+        for value in response.headers_mut().values_mut() {
+            if let Ok(text) = value.to_str() {
+                let cleaned = self.call.redact(text);
+                if cleaned != text
+                    && let Ok(replacement) = HeaderValue::from_str(&cleaned)
+                {
+                    *value = replacement;
+                }
+            }
+        }
         let declared = response
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -857,6 +930,12 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "192.0.0.8",
+            "::7f00:1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(is_prohibited(ip.parse().unwrap()), "{ip}");
         }
@@ -914,6 +993,31 @@ mod tests {
             Some(0)
         );
         assert_eq!(retry_after("soon"), None);
+        // Shapes that would overflow or underflow are ignored, never a panic.
+        assert_eq!(httpdate("sun, 06 jan 0 08:49:37 gmt"), None);
+        assert_eq!(httpdate("sun, 06 jan 2026 99999999999999:0:0 gmt"), None);
+        assert_eq!(httpdate("sun, 99 jan 2026 01:00:00 gmt"), None);
+    }
+
+    #[test]
+    fn secrets_go_only_in_credential_headers() {
+        for ok in [
+            "Authorization",
+            "x-api-key",
+            "X-Auth-Token",
+            "api-signature",
+        ] {
+            assert!(credential_header(ok), "{ok}");
+        }
+        for echoed in [
+            "origin",
+            "referer",
+            "x-request-id",
+            "user-agent",
+            "content-type",
+        ] {
+            assert!(!credential_header(echoed), "{echoed}");
+        }
     }
 
     #[test]

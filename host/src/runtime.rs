@@ -353,6 +353,11 @@ pub enum AbortReason {
         /// The allowance, in bytes.
         limit_bytes: u64,
     },
+    /// Kept sending HTTP requests after its outbound-request limit.
+    Outbound {
+        /// Requests allowed per call.
+        limit: u32,
+    },
     /// Too many invocations of this installation were already running; this one never started.
     Busy {
         /// Invocations allowed at once.
@@ -380,6 +385,7 @@ impl AbortReason {
             AbortReason::HostCalls { .. } => "host-calls",
             AbortReason::Output { .. } => "output",
             AbortReason::Input { .. } => "input",
+            AbortReason::Outbound { .. } => "outbound",
             AbortReason::Busy { .. } => "busy",
             AbortReason::StackOverflow => "stack-overflow",
             AbortReason::Stopped => "stopped",
@@ -401,6 +407,7 @@ impl AbortReason {
                 format!("output allowance of {limit_bytes} bytes")
             }
             AbortReason::Input { limit_bytes } => format!("input allowance of {limit_bytes} bytes"),
+            AbortReason::Outbound { limit } => format!("limit of {limit} outbound requests"),
             AbortReason::Busy { limit } => {
                 format!("{limit} concurrent invocations already running")
             }
@@ -720,7 +727,9 @@ impl Sandbox {
             }
             Ok(Ok(Ok(outcome))) => CallResult::Done {
                 acted: outcome.acted,
-                summary: sanitize(&outcome.summary, 500),
+                // Redacted, then sanitised and cut, in redact_result: cutting first could
+                // leave part of a secret that straddles the cut.
+                summary: outcome.summary,
             },
             Ok(Ok(Err(error))) => CallResult::Failed {
                 error: failure(error),
@@ -742,7 +751,10 @@ impl Sandbox {
         let logs = std::mem::take(&mut log.lines)
             .into_iter()
             .map(|line| LogLine {
-                message: call.redact(&line.message),
+                message: sanitize(
+                    &call.redact(&line.message),
+                    crate::capabilities::log::MAX_LINE_CHARS,
+                ),
                 ..line
             })
             .collect();
@@ -787,7 +799,7 @@ impl Drop for Sandbox {
 }
 
 fn redact_result(result: CallResult, call: &CallContext) -> CallResult {
-    let clean = |m: String| call.redact(&m);
+    let clean = |m: String| sanitize(&call.redact(&m), 500);
     match result {
         CallResult::Done { acted, summary } => CallResult::Done {
             acted,
@@ -872,7 +884,8 @@ impl InvocationReport {
 
 fn failure(error: wit::ConnectorError) -> ConnectorFailure {
     use wit::ConnectorError as E;
-    let text = |m: String| sanitize(&m, 500);
+    // Raw here; redact_result redacts, then sanitises and cuts to 500 characters.
+    let text = |m: String| m;
     match error {
         E::AuthExpired => ConnectorFailure::AuthExpired,
         E::InvalidCredentials => ConnectorFailure::InvalidCredentials,
@@ -909,6 +922,7 @@ fn abort_reason(err: &wasmtime::Error, limits: &Limits) -> AbortReason {
                 limit_bytes: *limit,
             };
         }
+        Some(Spent::Outbound(limit)) => return AbortReason::Outbound { limit: *limit },
         None => {}
     }
     let text = format!("{err:#}");

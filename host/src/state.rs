@@ -69,7 +69,13 @@ pub(crate) enum Spent {
     /// Was handed more than allowed.
     #[error("the input allowance of {0} bytes ran out")]
     Input(u64),
+    /// Kept sending requests after the outbound-request limit.
+    #[error("the outbound-request limit of {0} ran out")]
+    Outbound(u32),
 }
+
+/// Outbound requests one report lists; more are still refused or served, not listed.
+const MAX_OUTBOUND_RECORDS: usize = 64;
 
 /// How an invocation learns of revocations while it runs (see [`crate::live`]).
 pub(crate) struct Live {
@@ -167,11 +173,20 @@ impl CallContext {
     }
 
     /// Record one outbound request; `received` keeps counting while its body is read.
-    pub fn record_outbound(&self, call: OutboundCall, received: Arc<AtomicU64>) {
-        self.outbound
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(OutboundEntry { call, received });
+    pub fn record_outbound(&self, mut call: OutboundCall, received: Arc<AtomicU64>) {
+        let mut entries = self.outbound.lock().unwrap_or_else(PoisonError::into_inner);
+        // Bounded: a connector looping on refused requests must not grow host memory.
+        if entries.len() >= MAX_OUTBOUND_RECORDS {
+            return;
+        }
+        call.origin = crate::capabilities::log::sanitize(&call.origin, 200);
+        call.method = crate::capabilities::log::sanitize(&call.method, 16);
+        entries.push(OutboundEntry { call, received });
+    }
+
+    /// End the call: it went past its outbound-request limit.
+    pub fn outbound_spent(&self, limit: u32) {
+        self.spend(Spent::Outbound(limit));
     }
 
     /// Every outbound request so far, in order, with bytes read up to now.
@@ -183,6 +198,8 @@ impl CallContext {
             .map(|e| OutboundCall {
                 bytes_received: e.received.load(Ordering::Relaxed),
                 error: e.call.error.as_deref().map(|m| self.redact(m)),
+                origin: self.redact(&e.call.origin),
+                method: self.redact(&e.call.method),
                 ..e.call.clone()
             })
             .collect()

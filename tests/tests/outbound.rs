@@ -396,6 +396,74 @@ async fn hostile_requests_are_refused_before_any_connection_is_made() {
 }
 
 #[tokio::test]
+async fn a_key_cannot_be_echoed_back_to_the_connector_through_headers() {
+    let db = TestDb::sqlite();
+    let gateway = Provider::start().await;
+    // A provider that reflects request headers back, as some do with Origin.
+    gateway.answer(|r| {
+        let echoed = r.header("authorization").unwrap_or("").to_owned();
+        Reply::json(200, "{}").header("x-echo", &echoed)
+    });
+    let network = NetworkPolicy::default().allow_private_ip(LOOPBACK).resolve(
+        "gateway.test",
+        8080,
+        gateway.addr,
+    );
+    let (host, id) = http_probe(&db, network, Limits::default()).await;
+    // Only credential headers take a key.
+    let report = run(
+        &host,
+        &id,
+        "in-origin http://gateway.test:8080/ attach_only",
+    )
+    .await;
+    assert_eq!(summary(&report), r#"error Refused("HttpRequestDenied")"#);
+    assert_eq!(gateway.connections(), 0);
+    // A reflected credential header reaches the connector redacted.
+    let report = run(&host, &id, "headers http://gateway.test:8080/ attach_only").await;
+    assert_eq!(summary(&report), "x-echo=Bearer [REDACTED]");
+    assert_eq!(
+        gateway.received()[0].header("authorization"),
+        Some("Bearer probe_key_0123456789")
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_request_loop_ends_the_call_at_the_outbound_limit_and_stays_bounded() {
+    let db = TestDb::sqlite();
+    let (host, id) = http_probe(&db, NetworkPolicy::default(), Limits::default()).await;
+    // Every request is refused (the origin is not declared), in a loop a million long, with a
+    // long origin: the call still ends at the limit, and the report stays small.
+    let report = run(
+        &host,
+        &id,
+        &format!("spam http://{}.invalid/ 1000000", "a".repeat(60)),
+    )
+    .await;
+    assert_eq!(
+        report.result,
+        CallResult::Aborted {
+            reason: airlock_host::AbortReason::Outbound { limit: 20 }
+        },
+        "{:?}",
+        report.result
+    );
+    assert!(
+        report.outbound.len() <= 64,
+        "{} records",
+        report.outbound.len()
+    );
+    assert!(
+        report
+            .outbound
+            .iter()
+            .all(|o| o.refused && o.origin.len() <= 201)
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn loopback_and_private_addresses_are_refused_unless_the_platform_allows_them() {
     let db = TestDb::sqlite();
     let gateway = Provider::start().await;

@@ -80,7 +80,8 @@ impl Host for LogState {
         };
         self.lines.push(LogLine {
             level,
-            message: sanitize(&message, MAX_LINE_CHARS),
+            // Kept raw (bounded) so the report can redact before it sanitises and cuts.
+            message: message.chars().take(MAX_LINE_CHARS * 4).collect(),
         });
     }
 }

@@ -6,7 +6,9 @@
 //! Commands: `get URL [SECRET]` (SECRET attached as a bearer token), `follow URL` (GET, then
 //! GET the `location` of a redirect), `read NAME`, `leak NAME` (read it, then log it,
 //! encoded several ways, and return it in the summary), `leak-error NAME` (return it in an
-//! error), `fail URL` (GET with `attach_only`, then `?` the status into a connector error).
+//! error), `fail URL` (GET with `attach_only`, then `?` the status into a connector error),
+//! `in-origin URL NAME` (a key in the Origin header), `headers URL NAME` (the x- headers of
+//! the answer to a request carrying the key), `spam URL N` (N requests in a loop).
 
 use airlock_sdk::http::{self, Request};
 use airlock_sdk::{Connector, ConnectorError, Event, Outcome, log, secrets};
@@ -58,6 +60,33 @@ fn one(command: &str) -> Result<String, ConnectorError> {
             Ok(first) => format!("status {}", first.status),
             Err(err) => format!("error {err:?}"),
         },
+        "in-origin" => match Request::get(arg(1))
+            .header("origin", &http::secret(arg(2)))
+            .send()
+        {
+            Ok(response) => format!("status {}", response.status),
+            Err(err) => format!("error {err:?}"),
+        },
+        "headers" => match Request::get(arg(1))
+            .header("authorization", &format!("Bearer {}", http::secret(arg(2))))
+            .send()
+        {
+            Ok(response) => response
+                .headers
+                .iter()
+                .filter(|(name, _)| name.starts_with("x-"))
+                .map(|(name, value)| format!("{name}={}", String::from_utf8_lossy(value)))
+                .collect::<Vec<_>>()
+                .join(","),
+            Err(err) => format!("error {err:?}"),
+        },
+        "spam" => {
+            let count: u32 = arg(2).parse().unwrap_or(1000);
+            let refused = (0..count)
+                .filter(|_| Request::get(arg(1)).send().is_err())
+                .count();
+            format!("{refused} refused")
+        }
         "read" => match secrets::get(arg(1)) {
             Ok(value) => format!("read {} bytes", value.len()),
             Err(err) => format!("error {err:?}"),
