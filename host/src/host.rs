@@ -394,13 +394,7 @@ impl Host {
         if !crate::db::limits::set_plan(&self.db, plan, overrides).await? {
             return Err(Error::UnknownPlan(plan.chars().take(64).collect()));
         }
-        let mut entry = AuditEntry::new(&MerchantId::new("-"), None, by, "limits.plan");
-        entry.detail = format!(
-            "{plan}: {}",
-            serde_json::to_string(overrides).unwrap_or_default()
-        );
-        audit::append(&self.db, &[entry]).await?;
-        Ok(())
+        self.audit_limits("limits.plan", plan, overrides, by).await
     }
 
     /// Override the per-call limits of `connector` wherever it is installed (over the plan's).
@@ -411,13 +405,24 @@ impl Host {
         by: &str,
     ) -> Result<(), Error> {
         crate::db::limits::set_connector(&self.db, connector, overrides, by).await?;
-        let mut entry = AuditEntry::new(&MerchantId::new("-"), None, by, "limits.connector");
+        self.audit_limits("limits.connector", connector, overrides, by)
+            .await
+    }
+
+    /// A platform-level audit line (merchant `-`) for a change of limits.
+    async fn audit_limits(
+        &self,
+        action: &str,
+        target: &str,
+        overrides: &LimitOverrides,
+        by: &str,
+    ) -> Result<(), Error> {
+        let mut entry = AuditEntry::new(&MerchantId::new("-"), None, by, action);
         entry.detail = format!(
-            "{connector}: {}",
+            "{target}: {}",
             serde_json::to_string(overrides).unwrap_or_default()
         );
-        audit::append(&self.db, &[entry]).await?;
-        Ok(())
+        Ok(audit::append(&self.db, &[entry]).await?)
     }
 
     /// The limits an installation's calls run under: the host's, then its merchant's plan's,

@@ -226,6 +226,14 @@ pub async fn install_probe(host: &Host, merchant: &MerchantId, scopes: &[Scope])
     id
 }
 
+/// Deliver an `order.created` whose subject is `command` to a demo-store installation (how
+/// the test plugins take their orders).
+pub async fn invoke_demo(host: &Host, id: &InstallationId, command: &str) -> InvocationReport {
+    host.invoke(&demo_store(), id.as_str(), Topic::OrderCreated, command)
+        .await
+        .expect("invoke")
+}
+
 /// Ask the probe to make one host call (`op arg...`) and return what the host answered.
 pub async fn probe(
     host: &Host,

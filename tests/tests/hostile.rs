@@ -16,14 +16,8 @@ use airlock_host::{
     AbortReason, CallResult, Error, Host, InvocationReport, LimitOverrides, Limits,
 };
 use airlock_tests::{
-    TestDb, demo_store, hostile_host, install_probe, other_store, plugins, probe, wasm,
+    TestDb, demo_store, hostile_host, install_probe, invoke_demo, other_store, plugins, probe, wasm,
 };
-
-async fn run(host: &Host, id: &InstallationId, command: &str) -> InvocationReport {
-    host.invoke(&demo_store(), id.as_str(), Topic::OrderCreated, command)
-        .await
-        .unwrap()
-}
 
 fn stopped(report: &InvocationReport) -> AbortReason {
     match &report.result {
@@ -51,7 +45,7 @@ async fn an_infinite_loop_is_interrupted_within_150_ms_of_a_100_ms_deadline() {
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;
-    let report = run(&host, &id, "spin").await;
+    let report = invoke_demo(&host, &id, "spin").await;
     assert_eq!(stopped(&report), AbortReason::Deadline { limit_ms: 100 });
     assert!(
         report.elapsed_ms < 250.0,
@@ -66,11 +60,11 @@ async fn an_infinite_loop_is_interrupted_within_150_ms_of_a_100_ms_deadline() {
 async fn a_spinning_connector_runs_out_of_instructions_long_before_its_deadline() {
     let db = TestDb::sqlite();
     let (host, id) = hostile_host(&db, Limits::default()).await;
-    let report = run(&host, &id, "spin").await;
+    let report = invoke_demo(&host, &id, "spin").await;
     assert_eq!(stopped(&report), AbortReason::Fuel { limit: 11_000_000 });
     assert_eq!(report.fuel_used, Some(11_000_000));
     // A normal call fits easily in the same budget.
-    let ok = run(&host, &id, "ok").await;
+    let ok = invoke_demo(&host, &id, "ok").await;
     assert!(ok.fuel_used.unwrap() < 1_000_000, "{:?}", ok.fuel_used);
     let audit = host.audit(&demo_store(), 10).await.unwrap();
     assert!(
@@ -90,7 +84,7 @@ async fn a_host_call_flood_is_stopped_at_the_quota() {
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;
-    let report = run(&host, &id, "flood 1000000").await;
+    let report = invoke_demo(&host, &id, "flood 1000000").await;
     assert_eq!(stopped(&report), AbortReason::HostCalls { limit: 50 });
     // Served up to the quota; after it, refusals only until the next epoch tick ends the call.
     let served: u32 = report
@@ -109,7 +103,7 @@ async fn ten_mib_of_output_under_a_one_mib_allowance_is_refused_and_nothing_is_s
     let (host, id) = hostile_host(&db, Limits::default()).await;
     assert_eq!(Limits::default().max_output_bytes, 1 << 20);
     // As its summary: the call ends, the 10 MiB goes nowhere.
-    let report = run(&host, &id, "spew 10").await;
+    let report = invoke_demo(&host, &id, "spew 10").await;
     assert_eq!(
         stopped(&report),
         AbortReason::Output {
@@ -119,7 +113,7 @@ async fn ten_mib_of_output_under_a_one_mib_allowance_is_refused_and_nothing_is_s
     let audit = host.audit(&demo_store(), 10).await.unwrap();
     assert!(audit.iter().all(|e| e.detail.len() < 1000));
     // As storage writes: the write that would cross the allowance is refused, not stored.
-    let report = run(&host, &id, "fill 10").await;
+    let report = invoke_demo(&host, &id, "fill 10").await;
     assert_eq!(
         stopped(&report),
         AbortReason::Output {
@@ -142,7 +136,7 @@ async fn ten_mib_of_output_under_a_one_mib_allowance_is_refused_and_nothing_is_s
 async fn a_panic_in_every_export_ends_the_call_not_the_host() {
     let db = TestDb::sqlite();
     let (host, id) = hostile_host(&db, Limits::default()).await;
-    let report = run(&host, &id, "panic").await;
+    let report = invoke_demo(&host, &id, "panic").await;
     assert!(matches!(stopped(&report), AbortReason::Trap { .. }));
     let report = host.health_check(&demo_store(), id.as_str()).await.unwrap();
     assert_eq!(report.export, "health-check");
@@ -213,7 +207,7 @@ async fn concurrent_invocations_of_one_installation_are_capped() {
     }
     // Slots are given back: the next call runs.
     assert!(matches!(
-        run(&host, &id, "ok").await.result,
+        invoke_demo(&host, &id, "ok").await.result,
         CallResult::Done { .. }
     ));
     neighbour_is_fine(&host).await;
@@ -257,7 +251,7 @@ async fn limits_follow_the_plan_then_the_connector() {
         "the plan's applies"
     );
     assert_eq!(limits.memory_bytes, Limits::default().memory_bytes);
-    let report = run(&host, &id, "spin").await;
+    let report = invoke_demo(&host, &id, "spin").await;
     assert_eq!(stopped(&report), AbortReason::Fuel { limit: 3_000_000 });
     assert_eq!(report.limits, limits);
     let err = host
@@ -294,7 +288,7 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
     // Many rounds, so pooled instance slots are reused across installations and merchants.
     for round in 0..20 {
         let marker = format!("secret-{round}");
-        let report = run(&host, &ours, &format!("mark {marker}")).await;
+        let report = invoke_demo(&host, &ours, &format!("mark {marker}")).await;
         assert_eq!(airlock_tests::summary(&report), "marked");
         // The other merchant's installation sees nothing of it, in memory or storage.
         assert_eq!(

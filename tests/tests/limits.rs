@@ -4,16 +4,8 @@
 
 use std::time::Duration;
 
-use airlock_host::ids::InstallationId;
-use airlock_host::manifest::Topic;
-use airlock_host::{AbortReason, CallResult, Host, Limits};
-use airlock_tests::{TestDb, demo_store, hostile_host};
-
-async fn run(host: &Host, id: &InstallationId, command: &str) -> airlock_host::InvocationReport {
-    host.invoke(&demo_store(), id.as_str(), Topic::OrderCreated, command)
-        .await
-        .unwrap()
-}
+use airlock_host::{AbortReason, CallResult, Limits};
+use airlock_tests::{TestDb, demo_store, hostile_host, invoke_demo};
 
 fn assert_recovers(report: &airlock_host::InvocationReport) {
     assert_eq!(
@@ -34,7 +26,7 @@ async fn a_runaway_loop_is_stopped_at_the_deadline_and_the_next_call_runs() {
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;
-    let report = run(&host, &id, "spin").await;
+    let report = invoke_demo(&host, &id, "spin").await;
     assert_eq!(
         report.result,
         CallResult::Aborted {
@@ -43,7 +35,7 @@ async fn a_runaway_loop_is_stopped_at_the_deadline_and_the_next_call_runs() {
     );
     // Stopped by the host, not left running: a generous bound, the precise figure is a benchmark's.
     assert!(report.elapsed_ms < 2_000.0, "took {} ms", report.elapsed_ms);
-    assert_recovers(&run(&host, &id, "ok").await);
+    assert_recovers(&invoke_demo(&host, &id, "ok").await);
     let audit = host.audit(&demo_store(), 20).await.unwrap();
     assert!(
         audit
@@ -63,7 +55,7 @@ async fn a_memory_bomb_is_stopped_at_the_cap_and_the_next_call_runs() {
         ..Limits::default()
     };
     let (host, id) = hostile_host(&db, limits).await;
-    let report = run(&host, &id, "hog 64").await;
+    let report = invoke_demo(&host, &id, "hog 64").await;
     assert_eq!(
         report.result,
         CallResult::Aborted {
@@ -73,7 +65,7 @@ async fn a_memory_bomb_is_stopped_at_the_cap_and_the_next_call_runs() {
         }
     );
     // Under the cap the same code is fine.
-    let report = run(&host, &id, "hog 4").await;
+    let report = invoke_demo(&host, &id, "hog 4").await;
     assert_eq!(
         report.result,
         CallResult::Done {
@@ -81,7 +73,7 @@ async fn a_memory_bomb_is_stopped_at_the_cap_and_the_next_call_runs() {
             summary: "held 4 MiB".into()
         }
     );
-    assert_recovers(&run(&host, &id, "ok").await);
+    assert_recovers(&invoke_demo(&host, &id, "ok").await);
     db.finish().await;
 }
 
@@ -89,20 +81,20 @@ async fn a_memory_bomb_is_stopped_at_the_cap_and_the_next_call_runs() {
 async fn deep_recursion_and_panics_end_the_call_not_the_host() {
     let db = TestDb::sqlite();
     let (host, id) = hostile_host(&db, Limits::default()).await;
-    let report = run(&host, &id, "recurse").await;
+    let report = invoke_demo(&host, &id, "recurse").await;
     assert_eq!(
         report.result,
         CallResult::Aborted {
             reason: AbortReason::StackOverflow
         }
     );
-    assert_recovers(&run(&host, &id, "ok").await);
-    let report = run(&host, &id, "panic").await;
+    assert_recovers(&invoke_demo(&host, &id, "ok").await);
+    let report = invoke_demo(&host, &id, "panic").await;
     assert!(
         matches!(&report.result, CallResult::Aborted { reason: AbortReason::Trap { message } } if message.contains("unreachable")),
         "{:?}",
         report.result
     );
-    assert_recovers(&run(&host, &id, "ok").await);
+    assert_recovers(&invoke_demo(&host, &id, "ok").await);
     db.finish().await;
 }

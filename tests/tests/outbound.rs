@@ -17,7 +17,7 @@ use airlock_host::vault::VaultKey;
 use airlock_host::{CallResult, ConnectorFailure, Host, InvocationReport, Limits};
 use airlock_tests::provider::{Provider, Reply, TestCert};
 use airlock_tests::{
-    TestDb, connected_host, demo_store, install_with_secrets, plugins, summary, wasm,
+    TestDb, connected_host, demo_store, install_with_secrets, invoke_demo, plugins, summary, wasm,
 };
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -303,12 +303,6 @@ async fn http_probe(db: &TestDb, network: NetworkPolicy, limits: Limits) -> (Hos
     (host, id)
 }
 
-async fn run(host: &Host, id: &InstallationId, command: &str) -> InvocationReport {
-    host.invoke(&demo_store(), id.as_str(), Topic::OrderCreated, command)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn hostile_requests_are_refused_before_any_connection_is_made() {
     let db = TestDb::sqlite();
@@ -368,14 +362,14 @@ async fn hostile_requests_are_refused_before_any_connection_is_made() {
         ),
     ];
     for (command, expected) in &cases {
-        let report = run(&host, &id, command).await;
+        let report = invoke_demo(&host, &id, command).await;
         assert_eq!(&summary(&report), expected, "{command}: {report:#?}");
     }
     assert_eq!(canary.connections(), 0, "the canary was reached");
     // The gateway saw only the one redirecting request.
     assert_eq!(gateway.connections(), 1);
     // And the legitimate use still works, key attached.
-    let ok = run(&host, &id, "get http://gateway.test:8080/ok attach_only").await;
+    let ok = invoke_demo(&host, &id, "get http://gateway.test:8080/ok attach_only").await;
     assert_eq!(summary(&ok), "status 200 {}");
     assert_eq!(
         gateway.received()[1].header("authorization"),
@@ -411,7 +405,7 @@ async fn a_key_cannot_be_echoed_back_to_the_connector_through_headers() {
     );
     let (host, id) = http_probe(&db, network, Limits::default()).await;
     // Only credential headers take a key.
-    let report = run(
+    let report = invoke_demo(
         &host,
         &id,
         "in-origin http://gateway.test:8080/ attach_only",
@@ -420,7 +414,7 @@ async fn a_key_cannot_be_echoed_back_to_the_connector_through_headers() {
     assert_eq!(summary(&report), r#"error Refused("HttpRequestDenied")"#);
     assert_eq!(gateway.connections(), 0);
     // A reflected credential header reaches the connector redacted.
-    let report = run(&host, &id, "headers http://gateway.test:8080/ attach_only").await;
+    let report = invoke_demo(&host, &id, "headers http://gateway.test:8080/ attach_only").await;
     assert_eq!(summary(&report), "x-echo=Bearer [REDACTED]");
     assert_eq!(
         gateway.received()[0].header("authorization"),
@@ -435,7 +429,7 @@ async fn a_request_loop_ends_the_call_at_the_outbound_limit_and_stays_bounded() 
     let (host, id) = http_probe(&db, NetworkPolicy::default(), Limits::default()).await;
     // Every request is refused (the origin is not declared), in a loop a million long, with a
     // long origin: the call still ends at the limit, and the report stays small.
-    let report = run(
+    let report = invoke_demo(
         &host,
         &id,
         &format!("spam http://{}.invalid/ 1000000", "a".repeat(60)),
@@ -469,7 +463,7 @@ async fn loopback_and_private_addresses_are_refused_unless_the_platform_allows_t
     let gateway = Provider::start().await;
     let network = NetworkPolicy::default().resolve("gateway.test", 8080, gateway.addr);
     let (host, id) = http_probe(&db, network, Limits::default()).await;
-    let report = run(&host, &id, "get http://gateway.test:8080/").await;
+    let report = invoke_demo(&host, &id, "get http://gateway.test:8080/").await;
     assert_eq!(
         summary(&report),
         r#"error Refused("DestinationIpProhibited")"#
@@ -503,11 +497,11 @@ async fn responses_are_capped_and_slow_providers_spend_the_callers_deadline() {
     };
     let (host, id) = http_probe(&db, network, limits).await;
     for path in ["big", "stream"] {
-        let report = run(&host, &id, &format!("get http://gateway.test:8080/{path}")).await;
+        let report = invoke_demo(&host, &id, &format!("get http://gateway.test:8080/{path}")).await;
         assert_eq!(summary(&report), "error TooLarge", "{path}: {report:#?}");
     }
     let started = Instant::now();
-    let report = run(&host, &id, "get http://gateway.test:8080/stall").await;
+    let report = invoke_demo(&host, &id, "get http://gateway.test:8080/stall").await;
     let elapsed = started.elapsed();
     // The provider never answers; the call ends with its deadline, not the provider's whim.
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");

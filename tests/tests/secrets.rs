@@ -12,7 +12,9 @@ use airlock_host::outbound::NetworkPolicy;
 use airlock_host::prompt::Language;
 use airlock_host::vault::VaultKey;
 use airlock_host::{Error, Host, Limits};
-use airlock_tests::{TestDb, connected_host, demo_store, other_store, plugins, summary, wasm};
+use airlock_tests::{
+    TestDb, connected_host, demo_store, install_with_secrets, other_store, plugins, summary, wasm,
+};
 use sqlx::Row;
 
 const VALUE: &str = "sk_test_value_0123456789";
@@ -22,15 +24,7 @@ fn key(byte: u8) -> VaultKey {
 }
 
 async fn install(host: &Host, merchant: &MerchantId) -> InstallationId {
-    let installed = host
-        .install(merchant, &wasm(plugins::HTTP_PROBE), "test")
-        .await
-        .unwrap();
-    let id = installed.installation.id;
-    host.approve(merchant, id.as_str(), &[], "test")
-        .await
-        .unwrap();
-    id
+    install_with_secrets(host, merchant, &wasm(plugins::HTTP_PROBE), &[]).await
 }
 
 async fn read(host: &Host, merchant: &MerchantId, id: &InstallationId, name: &str) -> String {
