@@ -107,15 +107,20 @@ impl Host {
         let row = self.row(merchant, key).await?;
         let manifest = self.manifest_of(&row).await?;
         if manifest.secret(name).is_none() {
-            return Err(Error::SecretNotDeclared {
-                name: sanitize(name, 64),
-                connector: manifest.id.clone(),
-                declared: manifest
+            let declared = if manifest.secrets.is_empty() {
+                "none (its manifest has no [[secrets]])".to_owned()
+            } else {
+                manifest
                     .secrets
                     .iter()
                     .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
-                    .join(", "),
+                    .join(", ")
+            };
+            return Err(Error::SecretNotDeclared {
+                name: sanitize(name, 64),
+                connector: manifest.id.clone(),
+                declared,
             });
         }
         let action = match mode {
