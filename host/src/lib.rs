@@ -15,6 +15,7 @@ mod credentials;
 pub mod db;
 pub mod demo;
 mod error;
+mod fairness;
 pub mod grants;
 mod host;
 pub mod ids;

@@ -21,6 +21,7 @@ use crate::bindings::airlock::connector::types as wit;
 use crate::capabilities::log::{LogLine, sanitize};
 use crate::commerce::{CommerceData, ConnectorStorage};
 use crate::db::secrets::Secrets;
+use crate::fairness::{SharedClock, Shares, Timed};
 use crate::grants::{Grant, Scope, ScopeSet};
 use crate::ids::{Digest, InstallationId, MerchantId};
 use crate::manifest::{Manifest, Origin, Topic};
@@ -38,8 +39,12 @@ const BIG_MEMORY: usize = 8 << 20;
 /// timeout drops it (guest code is stopped by the epoch at the deadline itself).
 const OUTER_GRACE: Duration = Duration::from_millis(50);
 
-/// Ticks of guest execution a call may use before it starts giving way (5 ms).
-pub const FAIR_SLICE_TICKS: u32 = 5;
+/// Worker time a call may use before it starts giving way.
+pub const FAIR_SLICE: Duration = Duration::from_millis(5);
+/// Worker time a call may take without it counting against its merchant's share: a typical
+/// event handler needs well under a millisecond, and a merchant busy with many such events
+/// is busy, not hostile. A call that runs longer is charged in full, from its start.
+pub const FREE_WORK: Duration = Duration::from_millis(2);
 /// Ticks a call past its fair slice pauses for every tick it runs.
 pub const PAUSE_TICKS: u32 = 19;
 
@@ -466,6 +471,10 @@ pub struct InvocationReport {
     pub host_calls: u32,
     /// Wall-clock time, in milliseconds.
     pub elapsed_ms: f64,
+    /// Time it held a worker thread, in milliseconds: its code and the host work done inline
+    /// for it, not time waiting on the database or a provider. What fair sharing between
+    /// merchants charges.
+    pub busy_ms: f64,
     /// Instructions used (Wasmtime fuel), when a budget was set.
     pub fuel_used: Option<u64>,
     /// The limits it ran under.
@@ -517,6 +526,7 @@ pub struct Sandbox {
     network: Arc<Network>,
     linker: Linker<HostState>,
     cache: Mutex<HashMap<Digest, Arc<Prepared>>>,
+    shares: Shares,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
@@ -554,6 +564,7 @@ impl Sandbox {
             network,
             linker,
             cache: Mutex::new(HashMap::new()),
+            shares: Shares::default(),
             stop,
             ticker: Some(ticker),
         })
@@ -635,6 +646,9 @@ impl Sandbox {
     ) -> InvocationReport {
         let started = Instant::now();
         let stop = setup.live.as_ref().map(|l| (l.signal.clone(), l.started));
+        // Held to the end of this function: the merchant counts as running until then.
+        let seat = self.shares.enter(&setup.merchant);
+        let meter = seat.meter();
         let call = Arc::new(CallContext::new(
             setup.merchant,
             setup.installation.clone(),
@@ -659,8 +673,11 @@ impl Sandbox {
             eprintln!("airlock: setting fuel: {err}");
         }
 
+        // Worker time is the time the call's future is polled (`Timed` below): waiting on
+        // the database or a provider is not counted against the call or its merchant.
+        let clock = SharedClock::default();
         let quota = call.clone();
-        let mut ticks: u32 = 0;
+        let (run_clock, start_meter) = (clock.clone(), meter.clone());
         // Checked at every epoch tick: the wall-clock deadline, and whether the installation
         // was disabled or removed meanwhile. Between ticks the guest yields to the executor,
         // so a busy connector never holds a worker thread.
@@ -677,14 +694,33 @@ impl Sandbox {
             if let Some(limit) = quota.over_quota() {
                 return Err(wasmtime::Error::new(limit));
             }
-            // The callback runs once per tick of guest execution, so `ticks` is roughly the
-            // CPU the call has used. Past its fair slice a call keeps running but pauses
-            // PAUSE_TICKS for every tick it runs: a runaway connector then takes a fraction of
-            // a core, and its deadline (wall-clock) still ends it. Connectors that finish
-            // within the slice, nearly all of them, never pause.
-            ticks += 1;
-            if ticks > FAIR_SLICE_TICKS {
-                let pause = tokio::time::sleep(EPOCH_TICK * PAUSE_TICKS);
+            // Past its fair slice of worker time a call keeps running but pauses PAUSE_TICKS
+            // for every tick it runs: a runaway connector then takes a fraction of a core, and
+            // its deadline (wall-clock) still ends it. Connectors that finish within the
+            // slice, nearly all of them, never pause. The merchant's account
+            // (crate::fairness) carries use across calls: while other merchants are running, a
+            // merchant past its burst pauses on every call, for as long as its running calls
+            // together need to stay near the same fraction.
+            let now = Instant::now();
+            let (fresh, used) = run_clock.with(|c| {
+                let used = c.used(now);
+                let fresh = if used > FREE_WORK {
+                    c.uncharged(now)
+                } else {
+                    Duration::ZERO
+                };
+                (fresh, used)
+            });
+            let share = meter.charge_work(fresh);
+            let mut pause_ticks = 0;
+            if used > FAIR_SLICE {
+                pause_ticks = PAUSE_TICKS;
+            }
+            if share.over {
+                pause_ticks = pause_ticks.max(PAUSE_TICKS.saturating_mul(share.running));
+            }
+            if pause_ticks > 0 {
+                let pause = tokio::time::sleep(EPOCH_TICK * pause_ticks);
                 return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
             }
             // tokio's yield_now queues the call behind every task already waiting; a plain
@@ -703,6 +739,12 @@ impl Sandbox {
             occurred_at: event.occurred_at,
         });
         let run = async {
+            // A merchant already past its share waits its turn before starting at all, so
+            // restarting calls buys it nothing.
+            let share = start_meter.charge_work(Duration::ZERO);
+            if share.over {
+                tokio::time::sleep(EPOCH_TICK * PAUSE_TICKS.saturating_mul(share.running)).await;
+            }
             let instance = prepared.pre.instantiate_async(&mut store).await?;
             let handler = instance.airlock_connector_handler();
             match &wit_event {
@@ -717,6 +759,7 @@ impl Sandbox {
         };
         // The epoch deadline stops guest code; this outer timeout also bounds time spent
         // waiting inside host calls, where no guest code runs.
+        let run = Timed::new(run, clock.clone());
         let result = match tokio::time::timeout(limits.deadline + OUTER_GRACE, run).await {
             Ok(Ok(Ok(outcome))) if !call.put_out(outcome.summary.len() as u64) => {
                 CallResult::Aborted {
@@ -743,6 +786,7 @@ impl Sandbox {
                 },
             },
         };
+        let busy_ms = clock.with(|c| c.used(Instant::now())).as_secs_f64() * 1000.0;
         let fuel_used = limits
             .fuel
             .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
@@ -774,6 +818,7 @@ impl Sandbox {
             outbound: call.outbound(),
             host_calls: call.host_calls(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            busy_ms,
             fuel_used,
             limits: limits.clone(),
         };
@@ -785,6 +830,7 @@ impl Sandbox {
         {
             drop(tokio::task::spawn_blocking(move || drop(store)));
         }
+        drop(seat);
         report
     }
 }
@@ -858,6 +904,7 @@ impl InvocationReport {
             outbound: Vec::new(),
             host_calls: 0,
             elapsed_ms: 0.0,
+            busy_ms: 0.0,
             fuel_used: None,
             limits: limits.clone(),
         }

@@ -47,6 +47,20 @@ async fn measure(host: &Host, merchant: &MerchantId, id: &InstallationId) -> Vec
     out
 }
 
+/// CPU time this process has used (user + system), from /proc (Linux).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -112,23 +126,39 @@ fn main() {
 
         let stop = Arc::new(AtomicBool::new(false));
         let hostile_calls = Arc::new(AtomicU64::new(0));
+        let hostile_busy_us = Arc::new(AtomicU64::new(0));
         let mut noise = Vec::new();
         let commands = std::env::var("NOISE")
             .unwrap_or_else(|_| "spin,spin,spin,spin,flood 100000000,hog 100000".into());
         for command in commands.split(',').map(str::to_owned) {
             let (host, other, hostile) = (host.clone(), other.clone(), hostile.clone());
             let (stop, calls) = (stop.clone(), hostile_calls.clone());
+            let busy_us = hostile_busy_us.clone();
             noise.push(tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    host.invoke(&other, hostile.as_str(), Topic::OrderCreated, &command)
+                    let report = host
+                        .invoke(&other, hostile.as_str(), Topic::OrderCreated, &command)
                         .await
                         .unwrap();
                     calls.fetch_add(1, Ordering::Relaxed);
+                    busy_us.fetch_add((report.busy_ms * 1000.0) as u64, Ordering::Relaxed);
                 }
             }));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+        let (cpu_before, guest_before) = (
+            process_cpu(),
+            hostile_busy_us.load(Ordering::Relaxed),
+        );
+        let noisy_started = Instant::now();
         let noisy = measure(&host, &shop, &notifier).await;
+        let noisy_wall = noisy_started.elapsed();
+        let cpu = process_cpu().saturating_sub(cpu_before);
+        let guest = Duration::from_micros(
+            hostile_busy_us
+                .load(Ordering::Relaxed)
+                .saturating_sub(guest_before),
+        );
         stop.store(true, Ordering::Relaxed);
         for task in noise {
             task.await.unwrap();
@@ -151,6 +181,14 @@ fn main() {
             "p99 noisy/quiet: {:.2}x ({} hostile invocations stopped meanwhile)",
             pct(&noisy, 0.99) / pct(&quiet, 0.99),
             hostile_calls.load(Ordering::Relaxed)
+        );
+        println!(
+            "while noisy ({:.2} s): process CPU {:.2} s ({:.0}% of 2 cores), hostile calls held workers \
+             {:.3} s (calls that ended meanwhile)",
+            noisy_wall.as_secs_f64(),
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() / noisy_wall.as_secs_f64() / 2.0 * 100.0,
+            guest.as_secs_f64()
         );
     });
 }

@@ -125,7 +125,10 @@ pub fn report_text(r: &InvocationReport) -> String {
         }
     });
     if let Some(fuel) = r.fuel_used {
-        out.push_str(&format!("  used: {fuel} instructions\n"));
+        out.push_str(&format!(
+            "  used: {fuel} instructions, {:.1} ms of a worker thread\n",
+            r.busy_ms
+        ));
     }
     for a in &r.accesses {
         let scope = a.scope.map(|s| s.as_str()).unwrap_or("own storage");
