@@ -16,7 +16,8 @@ use airlock_host::{
     AbortReason, CallResult, Error, Host, InvocationReport, LimitOverrides, Limits,
 };
 use airlock_tests::{
-    TestDb, demo_store, hostile_host, install_probe, invoke_demo, other_store, plugins, probe, wasm,
+    TestDb, demo_store, hostile_host, install_probe, install_with_secrets, invoke_demo,
+    other_store, plugins, probe, seeded_host, wasm,
 };
 
 fn stopped(report: &InvocationReport) -> AbortReason {
@@ -52,6 +53,8 @@ async fn an_infinite_loop_is_interrupted_within_150_ms_of_a_100_ms_deadline() {
         "stopped after {} ms",
         report.elapsed_ms
     );
+    // A spinning call is charged for the worker time it takes.
+    assert!(report.busy_ms > 1.0, "busy {} ms", report.busy_ms);
     neighbour_is_fine(&host).await;
     db.finish().await;
 }
@@ -302,5 +305,96 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
             format!("memory=[] storage=[{marker}]")
         );
     }
+    db.finish().await;
+}
+
+/// A connector written in WebAssembly text, since Rust has no way to grow a table: it grows
+/// its function table by 1000 elements for every character of the event's subject, then
+/// returns an empty outcome. Built into a component with wit-component against `wit/`.
+fn table_grower() -> Vec<u8> {
+    let manifest = "id = \"test.table-grower\"\nname = \"Table grower\"\n\
+                    publisher = \"Airlock Tests\"\nversion = \"0.1.0\"\nkind = \"analytics\"\n";
+    let wat = format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (table $t 1 funcref)
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $at i32)
+    (local.set $at (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
+    (global.set $next (i32.add (local.get $at) (local.get 3)))
+    (local.get $at))
+  ;; result<outcome, connector-error> at 16: all zeros is ok(outcome(false, "")).
+  (func (export "airlock:connector/handler@0.1.0#handle-event")
+    (param i32 i32 i32 i32 i32 i32 i64) (result i32)
+    (drop (table.grow $t (ref.null func) (i32.mul (local.get 5) (i32.const 1000))))
+    (i32.const 16))
+  (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
+    (i32.const 16))
+  (@custom "airlock-manifest" {manifest:?}))"#
+    );
+    let mut module = wat::parse_str(&wat).expect("the WAT parses");
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
+        .expect("the WIT contract parses");
+    let world = resolve
+        .select_world(&[package], Some("connector"))
+        .expect("the connector world");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("embed the contract");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("a core module")
+        .validate(true)
+        .encode()
+        .expect("a component")
+}
+
+#[tokio::test]
+async fn table_growth_is_stopped_at_the_cap_per_host_and_per_connector() {
+    let db = TestDb::sqlite();
+    let host = seeded_host(&db).await;
+    let id = install_with_secrets(&host, &demo_store(), &table_grower(), &[]).await;
+    // 1000 elements fit the host's 20,000.
+    let small = invoke_demo(&host, &id, "x").await;
+    assert!(matches!(small.result, CallResult::Done { .. }), "{small:?}");
+    // 100,000 do not: a typed reason, the cap named, in the audit log too.
+    let big = invoke_demo(&host, &id, &"x".repeat(100)).await;
+    assert_eq!(
+        stopped(&big),
+        AbortReason::Table {
+            limit_elements: 20_000
+        }
+    );
+    let audit = host.audit(&demo_store(), 5).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.outcome == "aborted: table"
+                && e.detail.contains("table cap of 20000 elements")),
+        "{audit:#?}"
+    );
+    // A connector limit of 500 stops even the small growth.
+    let tight = LimitOverrides {
+        table_elements: Some(500),
+        ..LimitOverrides::default()
+    };
+    host.set_connector_limits("test.table-grower", &tight, "platform")
+        .await
+        .unwrap();
+    let small = invoke_demo(&host, &id, "x").await;
+    assert_eq!(
+        stopped(&small),
+        AbortReason::Table {
+            limit_elements: 500
+        }
+    );
+    neighbour_is_fine(&host).await;
     db.finish().await;
 }
