@@ -62,8 +62,19 @@ impl WorkClock {
                 .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
     }
 
+    /// What to charge the merchant now, and the worker time so far: nothing while the call
+    /// is within `free`, then everything not yet charged, from the call's start.
+    pub(crate) fn chargeable(&mut self, now: Instant, free: Duration) -> (Duration, Duration) {
+        let used = self.used(now);
+        if used > free {
+            (self.uncharged(now), used)
+        } else {
+            (Duration::ZERO, used)
+        }
+    }
+
     /// Worker time not yet charged to the merchant; marks it charged.
-    pub(crate) fn uncharged(&mut self, now: Instant) -> Duration {
+    fn uncharged(&mut self, now: Instant) -> Duration {
         let used = self.used(now);
         let fresh = used.saturating_sub(self.charged);
         self.charged = used;
@@ -325,6 +336,17 @@ mod tests {
         clock.pause(t0 + ms(53));
         assert_eq!(clock.uncharged(t0 + ms(60)), ms(1));
         assert_eq!(clock.used(t0 + ms(60)), ms(6));
+    }
+
+    #[test]
+    fn a_short_call_is_free_and_a_long_one_pays_from_its_start() {
+        let mut clock = WorkClock::default();
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        clock.resume(t0);
+        assert_eq!(clock.chargeable(t0 + ms(1), ms(2)), (ms(0), ms(1)));
+        assert_eq!(clock.chargeable(t0 + ms(3), ms(2)), (ms(3), ms(3)));
+        assert_eq!(clock.chargeable(t0 + ms(4), ms(2)), (ms(1), ms(4)));
     }
 
     #[test]

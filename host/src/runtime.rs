@@ -702,15 +702,7 @@ impl Sandbox {
             // merchant past its burst pauses on every call, for as long as its running calls
             // together need to stay near the same fraction.
             let now = Instant::now();
-            let (fresh, used) = run_clock.with(|c| {
-                let used = c.used(now);
-                let fresh = if used > FREE_WORK {
-                    c.uncharged(now)
-                } else {
-                    Duration::ZERO
-                };
-                (fresh, used)
-            });
+            let (fresh, used) = run_clock.with(|c| c.chargeable(now, FREE_WORK));
             let share = meter.charge_work(fresh);
             let mut pause_ticks = 0;
             if used > FAIR_SLICE {
@@ -786,7 +778,11 @@ impl Sandbox {
                 },
             },
         };
-        let busy_ms = clock.with(|c| c.used(Instant::now())).as_secs_f64() * 1000.0;
+        // What ran since the last tick is charged too, so a long call that ends between
+        // ticks pays for all of its worker time.
+        let (rest, busy) = clock.with(|c| c.chargeable(Instant::now(), FREE_WORK));
+        seat.meter().charge_work(rest);
+        let busy_ms = busy.as_secs_f64() * 1000.0;
         let fuel_used = limits
             .fuel
             .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
