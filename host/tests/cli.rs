@@ -494,6 +494,10 @@ fn limits_are_set_per_plan_and_connector_shown_and_health_checks_run() {
         app,
         "--fuel",
         "7000000",
+        "--table-elements",
+        "500",
+        "--input-kib",
+        "256",
     ]);
     assert!(set.status.success(), "{}", text(&set.stderr));
     let shown = airlock(&[
@@ -509,6 +513,8 @@ fn limits_are_set_per_plan_and_connector_shown_and_health_checks_run() {
     assert!(shown.status.success(), "{}", text(&shown.stderr));
     let limits: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(limits["fuel"], 7_000_000);
+    assert_eq!(limits["table_elements"], 500);
+    assert_eq!(limits["max_input_bytes"], 256 * 1024);
     assert_eq!(limits["deadline"]["secs"], 0);
     assert_eq!(limits["deadline"]["nanos"], 750_000_000);
     let text_view = airlock(&[

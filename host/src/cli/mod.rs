@@ -267,6 +267,9 @@ enum LimitsCommand {
         /// Linear memory per call, in MiB (at most the host's cap).
         #[arg(long)]
         memory_mib: Option<usize>,
+        /// Table elements per call (at most the host's cap).
+        #[arg(long)]
+        table_elements: Option<usize>,
         /// Host calls per call.
         #[arg(long)]
         host_calls: Option<u32>,
@@ -276,6 +279,9 @@ enum LimitsCommand {
         /// Output (summary, logs, storage writes) per call, in KiB.
         #[arg(long)]
         output_kib: Option<u64>,
+        /// Input (event, storage values, secrets, response bodies) per call, in KiB.
+        #[arg(long)]
+        input_kib: Option<u64>,
         /// Invocations of one installation at once.
         #[arg(long)]
         concurrent: Option<u32>,
@@ -611,9 +617,11 @@ async fn run(cli: Cli) -> Result<()> {
                 deadline_ms,
                 fuel,
                 memory_mib,
+                table_elements,
                 host_calls,
                 outbound,
                 output_kib,
+                input_kib,
                 concurrent,
                 by,
             } => {
@@ -621,11 +629,12 @@ async fn run(cli: Cli) -> Result<()> {
                     deadline_ms,
                     fuel,
                     memory_bytes: memory_mib.map(|m| m.saturating_mul(1 << 20)),
+                    table_elements,
                     max_host_calls: host_calls,
                     max_outbound_requests: outbound,
                     max_output_bytes: output_kib.map(|k| k.saturating_mul(1024)),
+                    max_input_bytes: input_kib.map(|k| k.saturating_mul(1024)),
                     max_concurrent: concurrent,
-                    ..LimitOverrides::default()
                 };
                 let target = match (&plan, &connector) {
                     (Some(plan), _) => {
