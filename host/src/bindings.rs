@@ -6,4 +6,6 @@ wasmtime::component::bindgen!({
     path: "../wit",
     imports: { default: async },
     exports: { default: async },
+    // Host-side tests compare what a capability returns.
+    additional_derives: [PartialEq],
 });

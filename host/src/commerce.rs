@@ -1,4 +1,6 @@
-//! Commerce records and the [`CommerceData`] trait host calls read them through.
+//! Commerce records and the data traits host calls read through: [`CommerceData`] (orders,
+//! customers, stock), [`ConnectorStorage`] (each installation's own space) and
+//! [`SecretSource`] (its keys).
 //!
 //! Every method takes the merchant from the invocation's store, never from the plugin, so a
 //! record of another merchant is simply not there: the same `None` as an id that never existed.
@@ -279,4 +281,17 @@ pub trait ConnectorStorage: Send + Sync + 'static {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>, DataError>;
+}
+
+/// Where the sandbox reads an installation's secrets: the host's sealed vault by default
+/// ([`crate::db::secrets::Secrets`]), or a platform's own. Values are handed out only for the
+/// installation of the call, never by a name the plugin chooses alone.
+#[async_trait::async_trait]
+pub trait SecretSource: Send + Sync + 'static {
+    /// The value of secret `name` of `installation`, or `None` when it was never set.
+    async fn reveal(
+        &self,
+        installation: &crate::ids::InstallationId,
+        name: &str,
+    ) -> Result<Option<zeroize::Zeroizing<String>>, DataError>;
 }

@@ -4,11 +4,11 @@
 use serde::Serialize;
 
 use crate::Host;
-use crate::capabilities::log::sanitize;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::secrets::{SecretWrite, WriteRefused};
 use crate::error::Error;
 use crate::ids::{InstallationId, MerchantId};
+use crate::text::sanitize;
 
 /// One secret a connector declares, and whether and when it was set: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

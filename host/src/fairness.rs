@@ -5,7 +5,7 @@
 //! recently, fading over [`DECAY`]; while other merchants are running, a merchant past
 //! [`MERCHANT_BURST_TICKS`] has every one of its calls pause in proportion to how many it is
 //! running, which holds the merchant as a whole near one tick in
-//! [`crate::runtime::PAUSE_TICKS`] + 1. Alone on the host, nobody is waiting and nothing
+//! [`PAUSE_TICKS`] + 1. Alone on the host, nobody is waiting and nothing
 //! pauses.
 //!
 //! Worker time is the time a call's future spends being polled ([`Timed`]): its guest code
@@ -22,13 +22,28 @@ use std::time::{Duration, Instant};
 
 use crate::ids::MerchantId;
 
+/// How often the epoch ticks: deadlines are whole ticks, and a running connector hands its
+/// worker thread back at every tick (behind every task already waiting).
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Worker time a call may use before it starts giving way.
+pub const FAIR_SLICE: Duration = Duration::from_millis(5);
+
+/// Worker time a call may take without it counting against its merchant's share: a typical
+/// event handler needs well under a millisecond, and a merchant busy with many such events
+/// is busy, not hostile. A call that runs longer is charged in full, from its start.
+pub const FREE_WORK: Duration = Duration::from_millis(2);
+
+/// Ticks a call past its fair slice pauses for every tick it runs.
+pub const PAUSE_TICKS: u32 = 19;
+
 /// How fast a merchant's recorded use fades: time used this long ago counts for 1/e. It is
 /// also how long a merchant counts as present after its last call ended.
 pub const DECAY: Duration = Duration::from_millis(100);
 
 /// Ticks of charged worker time (decayed) a merchant may use before its calls give way to
 /// other merchants' calls: 5 ms in a 100 ms window. Calls within
-/// [`crate::runtime::FREE_WORK`] are not charged, so this only ever counts long calls.
+/// [`FREE_WORK`] are not charged, so this only ever counts long calls.
 pub const MERCHANT_BURST_TICKS: f64 = 5.0;
 
 /// The worker time of one call: how long its future has been polled.
@@ -283,7 +298,7 @@ impl Seat {
 impl Meter {
     /// Charge `ran` of worker time and say whether the merchant should give way.
     pub(crate) fn charge_work(&self, ran: Duration) -> TickShare {
-        let ticks = ran.as_secs_f64() / crate::runtime::EPOCH_TICK.as_secs_f64();
+        let ticks = ran.as_secs_f64() / EPOCH_TICK.as_secs_f64();
         self.charge(Instant::now(), ticks)
     }
 
@@ -311,6 +326,27 @@ impl Drop for Seat {
                 accounts.remove(&self.merchant);
             }
         }
+    }
+}
+
+/// How many ticks a running call pauses at an epoch tick, given the worker time it `used` so
+/// far and its merchant's `share`. Past its fair slice a call keeps running but pauses
+/// [`PAUSE_TICKS`] for every tick it runs: a runaway connector then takes a fraction of a core,
+/// and its (wall-clock) deadline still ends it; calls within the slice, nearly all of them,
+/// never pause. While other merchants are running, a merchant past its burst pauses on every
+/// call, for as long as its running calls together need to stay near the same fraction.
+pub(crate) fn pause_at_tick(used: Duration, share: TickShare) -> u32 {
+    let slice = if used > FAIR_SLICE { PAUSE_TICKS } else { 0 };
+    slice.max(pause_at_start(share))
+}
+
+/// How many ticks a call waits before it starts: a merchant already past its share waits its
+/// turn, so restarting calls buys it nothing.
+pub(crate) fn pause_at_start(share: TickShare) -> u32 {
+    if share.over {
+        PAUSE_TICKS.saturating_mul(share.running)
+    } else {
+        0
     }
 }
 
@@ -420,5 +456,39 @@ mod tests {
         let seat = shares.enter(&merchant("m2"));
         drop(seat);
         assert!(!shares.lock().contains_key(&merchant("m2")));
+    }
+
+    #[test]
+    fn the_pause_decision_follows_the_slice_and_the_merchants_share() {
+        let ms = Duration::from_millis;
+        let calm = TickShare {
+            over: false,
+            running: 3,
+        };
+        let over = TickShare {
+            over: true,
+            running: 3,
+        };
+        assert_eq!(pause_at_tick(ms(1), calm), 0);
+        assert_eq!(
+            pause_at_tick(FAIR_SLICE, calm),
+            0,
+            "the slice itself is free"
+        );
+        assert_eq!(pause_at_tick(FAIR_SLICE + ms(1), calm), PAUSE_TICKS);
+        assert_eq!(pause_at_tick(ms(1), over), 3 * PAUSE_TICKS);
+        assert_eq!(pause_at_tick(ms(50), over), 3 * PAUSE_TICKS);
+        let one = TickShare {
+            over: true,
+            running: 1,
+        };
+        assert_eq!(pause_at_tick(ms(50), one), PAUSE_TICKS);
+        assert_eq!(pause_at_start(calm), 0);
+        assert_eq!(pause_at_start(over), 3 * PAUSE_TICKS);
+        let many = TickShare {
+            over: true,
+            running: u32::MAX,
+        };
+        assert_eq!(pause_at_start(many), u32::MAX, "saturates, never overflows");
     }
 }

@@ -2,14 +2,16 @@
 //!
 //! wit-component keeps only the functions a guest actually calls, so the import list is the
 //! truth about which capabilities the code can reach: a function whose scope the manifest does
-//! not declare refuses the install, before any merchant is asked to approve anything.
+//! not declare refuses the install, before any merchant is asked to approve anything. What
+//! each function needs comes from the one table in [`crate::capabilities`].
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
 use crate::artifact::ArtifactError;
-use crate::grants::{Scope, ScopeSet};
+use crate::capabilities::{Requirement, requirement};
+use crate::grants::ScopeSet;
 use crate::manifest::Manifest;
 
 const CONTRACT_PREFIX: &str = "airlock:connector/";
@@ -23,33 +25,6 @@ const WASI_ALLOWED: [&str; 6] = [
     "wasi:filesystem/",
     "wasi:sockets/",
 ];
-
-/// What calling a contract function takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Requirement {
-    /// The merchant must grant this scope.
-    Scope(Scope),
-    /// Nothing: the function touches only the connector's own space (storage, log).
-    OwnSpace,
-}
-
-/// What a contract function needs, or `None` for a function the contract does not have.
-pub fn requirement(interface: &str, function: &str) -> Option<Requirement> {
-    let scope = match (interface, function) {
-        ("orders", "get" | "list") => Scope::OrdersRead,
-        ("orders", "set-fulfillment-status" | "set-financial-status") => Scope::OrdersWrite,
-        ("customers", "get") => Scope::CustomersRead,
-        ("inventory", "get" | "list") => Scope::InventoryRead,
-        ("inventory", "adjust") => Scope::InventoryWrite,
-        ("storage", "get" | "set" | "delete" | "list-keys")
-        | ("log", "write")
-        | ("secrets", "get") => {
-            return Some(Requirement::OwnSpace);
-        }
-        _ => return None,
-    };
-    Some(Requirement::Scope(scope))
-}
 
 /// Check every import of `component` and return the scopes its code can ask for.
 pub fn check(
@@ -98,8 +73,8 @@ pub fn check(
             let import = format!("{name}#{function}");
             match requirement(interface, function) {
                 None => return Err(ArtifactError::UnknownImport { import }),
-                Some(Requirement::OwnSpace)
-                    if interface == "secrets" && !manifest.secrets.iter().any(|s| s.readable) =>
+                Some(Requirement::ReadableSecret)
+                    if !manifest.secrets.iter().any(|s| s.readable) =>
                 {
                     return Err(ArtifactError::UndeclaredConnection {
                         import,
@@ -108,7 +83,7 @@ pub fn check(
                               attach it with a {{secret:NAME}} header instead of reading it",
                     });
                 }
-                Some(Requirement::OwnSpace) => {}
+                Some(Requirement::OwnSpace | Requirement::ReadableSecret) => {}
                 Some(Requirement::Scope(scope)) if declared.contains(scope) => {
                     needed = needed.with(scope)
                 }
@@ -135,25 +110,6 @@ fn check_version(import: &str, version: &str) -> Result<(), ArtifactError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_data_function_needs_a_scope_and_own_space_functions_need_none() {
-        let scope = |s| Some(Requirement::Scope(s));
-        assert_eq!(requirement("orders", "get"), scope(Scope::OrdersRead));
-        assert_eq!(
-            requirement("orders", "set-financial-status"),
-            scope(Scope::OrdersWrite)
-        );
-        assert_eq!(requirement("customers", "get"), scope(Scope::CustomersRead));
-        assert_eq!(
-            requirement("inventory", "adjust"),
-            scope(Scope::InventoryWrite)
-        );
-        assert_eq!(requirement("storage", "set"), Some(Requirement::OwnSpace));
-        assert_eq!(requirement("log", "write"), Some(Requirement::OwnSpace));
-        assert_eq!(requirement("orders", "delete"), None);
-        assert_eq!(requirement("payments", "charge"), None);
-    }
 
     #[test]
     fn only_the_0_1_contract_is_accepted() {

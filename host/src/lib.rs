@@ -9,44 +9,54 @@
 
 pub mod artifact;
 mod bindings;
+mod call;
 mod capabilities;
 pub mod commerce;
 mod credentials;
 pub mod db;
 pub mod demo;
 mod error;
+mod failure;
 mod fairness;
 pub mod grants;
 mod host;
 pub mod ids;
 mod imports;
 mod lifecycle;
+mod limits;
 pub mod live;
 pub mod manifest;
+pub mod memory;
 pub mod origin;
 pub mod outbound;
 pub mod prompt;
 mod prompt_text;
 mod provenance;
 mod redact;
+mod report;
 mod runtime;
 pub mod signing;
-mod state;
+mod text;
+/// Old path of the revocation hook, until the registry layer names `crate::call::Live`.
+mod state {
+    pub(crate) use crate::call::Live;
+}
 pub mod topics;
 mod upgrade;
 pub mod vault;
 mod views;
 
+pub use call::{Access, OutboundCall};
 pub use capabilities::log::{LogLevel, LogLine};
+pub use capabilities::{Descriptor, Requirement, requirement};
 pub use credentials::{SecretChanged, SecretStatus};
 pub use error::Error;
+pub use failure::ConnectorFailure;
+pub use fairness::EPOCH_TICK;
 pub use host::{Host, HostBuilder};
-pub use imports::{Requirement, requirement};
 pub use lifecycle::Uninstalled;
-pub use runtime::{
-    AbortReason, CallResult, CallSetup, Connections, ConnectorFailure, DataSources, EPOCH_TICK,
-    Event, InvocationReport, LimitOverrides, Limits, Prepared, Sandbox, engine_config,
-};
-pub use state::Access;
+pub use limits::{LimitOverrides, Limits};
+pub use report::{AbortReason, CallResult, Event, InvocationReport};
+pub use runtime::{CallSetup, Connections, DataSources, Prepared, Sandbox, engine_config};
 pub use upgrade::Upgraded;
 pub use views::{Approval, Emitted, Installation, Installed};

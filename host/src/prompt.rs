@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::capabilities::log::sanitize;
 use crate::grants::Scope;
 use crate::manifest::{Manifest, ScopeRequest};
 use crate::prompt_text as text;
 pub use crate::prompt_text::Language;
+use crate::text::sanitize;
 
 /// Longest publisher reason shown, in characters.
 pub const REASON_DISPLAY_CHARS: usize = 200;
@@ -268,15 +268,13 @@ mod tests {
             description: String::new(),
             scopes: crate::manifest::ScopeRequests {
                 required: vec![request(Scope::OrdersRead), request(Scope::CustomersRead)],
-                optional: [
-                    Scope::OrdersWrite,
-                    Scope::CustomersReadContact,
-                    Scope::InventoryRead,
-                    Scope::InventoryWrite,
-                ]
-                .into_iter()
-                .map(request)
-                .collect(),
+                // Every scope a capability function needs, from the one table: a capability
+                // added without prompt text in every language fails here.
+                optional: crate::capabilities::scopes()
+                    .iter()
+                    .filter(|s| !matches!(s, Scope::OrdersRead | Scope::CustomersRead))
+                    .map(request)
+                    .collect(),
             },
             events: crate::topics::Topic::ALL.to_vec(),
             http: vec![crate::manifest::HttpRequest {

@@ -6,12 +6,24 @@ use crate::bindings::airlock::connector::inventory::Host;
 use crate::bindings::airlock::connector::types::{HostError, InventoryLevel};
 use crate::commerce::CommerceData;
 use crate::grants::Scope;
-use crate::state::CallContext;
+use super::{Deps, Descriptor, Requirement};
+use crate::call::CallContext;
 
 /// Most levels one `list` call returns.
 pub(crate) const MAX_LIST: u32 = 100;
 const READ: Option<Scope> = Some(Scope::InventoryRead);
 const WRITE: Option<Scope> = Some(Scope::InventoryWrite);
+
+/// `airlock:connector/inventory`: reads need `inventory:read`, adjustments `inventory:write`.
+pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
+    interface: "inventory",
+    functions: &[
+        ("get", Requirement::Scope(Scope::InventoryRead)),
+        ("list", Requirement::Scope(Scope::InventoryRead)),
+        ("adjust", Requirement::Scope(Scope::InventoryWrite)),
+    ],
+    unlocks: &[],
+};
 
 /// The inventory capability of one invocation.
 pub(crate) struct InventoryState {
@@ -20,8 +32,11 @@ pub(crate) struct InventoryState {
 }
 
 impl InventoryState {
-    pub(crate) fn new(call: Arc<CallContext>, data: Arc<dyn CommerceData>) -> Self {
-        InventoryState { call, data }
+    pub(crate) fn new(deps: &Deps) -> Self {
+        InventoryState {
+            call: deps.call.clone(),
+            data: deps.commerce.clone(),
+        }
     }
 }
 
@@ -59,5 +74,61 @@ impl Host for InventoryState {
             .adjust_inventory(&self.call.merchant, &sku, i64::from(delta))
             .await;
         self.call.changed(OP, WRITE, changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{call, data, deps, shop};
+    use super::*;
+
+    #[tokio::test]
+    async fn stock_reads_need_read_and_adjustments_need_write() {
+        let data = data();
+        let reader = call(&[Scope::InventoryRead], 10);
+        let mut state = InventoryState::new(&deps(&reader, &data, &[]));
+        assert_eq!(state.get("SKU-1".into()).await.unwrap().available, 5);
+        assert_eq!(state.get("SKU-9".into()).await, Err(HostError::NotFound));
+        let skus: Vec<String> = state
+            .list(Some("SKU-1".into()), 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.sku)
+            .collect();
+        assert_eq!(skus, ["SKU-2"], "after SKU-1, only the shop's");
+        assert_eq!(
+            state.adjust("SKU-1".into(), -1).await,
+            Err(HostError::Denied(Scope::InventoryWrite.into()))
+        );
+        let writer = call(&[Scope::InventoryWrite], 10);
+        let mut state = InventoryState::new(&deps(&writer, &data, &[]));
+        assert_eq!(
+            state.get("SKU-1".into()).await,
+            Err(HostError::Denied(Scope::InventoryRead.into())),
+            "a write grant is not a read grant"
+        );
+        state.adjust("SKU-1".into(), -2).await.unwrap();
+        let level = data.inventory_level(&shop(), "SKU-1").await.unwrap();
+        assert_eq!(level.map(|l| l.available), Some(3));
+        assert_eq!(state.adjust("SKU-9".into(), 5).await, Err(HostError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn bad_skus_and_the_quota_are_refused() {
+        let reader = call(&[Scope::InventoryRead], 2);
+        let mut state = InventoryState::new(&deps(&reader, &data(), &[]));
+        assert!(matches!(
+            state.get("S".repeat(200)).await,
+            Err(HostError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            state.list(Some(String::new()), 1).await,
+            Err(HostError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            state.get("SKU-1".into()).await,
+            Err(HostError::LimitExceeded(_))
+        ));
     }
 }

@@ -6,10 +6,18 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::bindings::airlock::connector::log::{Host, Level};
-use crate::state::CallContext;
+use super::{Deps, Descriptor, Requirement};
+use crate::call::CallContext;
 
 /// Longest line kept, in characters; longer lines are cut and marked.
 pub const MAX_LINE_CHARS: usize = 1024;
+
+/// `airlock:connector/log`: no scope; capped per call.
+pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
+    interface: "log",
+    functions: &[("write", Requirement::OwnSpace)],
+    unlocks: &[],
+};
 
 /// How serious a log line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,10 +51,10 @@ pub(crate) struct LogState {
 }
 
 impl LogState {
-    pub(crate) fn new(call: Arc<CallContext>, max_lines: usize) -> Self {
+    pub(crate) fn new(deps: &Deps) -> Self {
         LogState {
-            call,
-            max_lines,
+            call: deps.call.clone(),
+            max_lines: deps.max_log_lines,
             lines: Vec::new(),
             dropped: 0,
         }
@@ -54,18 +62,6 @@ impl LogState {
 }
 
 /// Replace control characters (terminal escapes included) and cap the length.
-pub(crate) fn sanitize(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max_chars)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(max_chars).is_some() {
-        out.push('…');
-    }
-    out
-}
-
 impl Host for LogState {
     async fn write(&mut self, level: Level, message: String) {
         if self.lines.len() >= self.max_lines || !self.call.put_out(message.len() as u64) {
@@ -88,11 +84,29 @@ impl Host for LogState {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::super::test_support::{call, data, deps};
+    use super::*;
 
-    #[test]
-    fn terminal_escapes_and_newlines_cannot_reach_the_merchant_terminal() {
-        assert_eq!(sanitize("ok\x1b[2Jwiped\nnext", 100), "ok [2Jwiped next");
-        assert_eq!(sanitize("abcdef", 3), "abc…");
+    #[tokio::test]
+    async fn lines_are_kept_up_to_the_cap_and_the_rest_counted() {
+        let own = call(&[], 10);
+        let mut state = LogState::new(&deps(&own, &data(), &[]));
+        for n in 0..5 {
+            state.write(Level::Info, format!("line {n}")).await;
+        }
+        assert_eq!(state.lines.len(), 3, "the test cap is 3 lines");
+        assert_eq!(state.dropped, 2);
+        assert_eq!(state.lines[0].level, LogLevel::Info);
+        assert_eq!(state.lines[2].message, "line 2");
+    }
+
+    #[tokio::test]
+    async fn lines_draw_on_the_output_allowance() {
+        let own = call(&[], 10);
+        let mut state = LogState::new(&deps(&own, &data(), &[]));
+        state.write(Level::Error, "x".repeat(5000)).await;
+        assert!(state.lines.is_empty());
+        assert_eq!(state.dropped, 1);
+        assert!(own.over_quota().is_some());
     }
 }

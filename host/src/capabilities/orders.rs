@@ -8,12 +8,28 @@ use crate::bindings::airlock::connector::types::{
 };
 use crate::commerce::{self, CommerceData};
 use crate::grants::Scope;
-use crate::state::CallContext;
+use super::{Deps, Descriptor, Requirement};
+use crate::call::CallContext;
 
 /// Most orders one `list` call returns.
 pub(crate) const MAX_LIST: u32 = 100;
 const READ: Option<Scope> = Some(Scope::OrdersRead);
 const WRITE: Option<Scope> = Some(Scope::OrdersWrite);
+
+/// `airlock:connector/orders`: reads need `orders:read`, status changes `orders:write`.
+pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
+    interface: "orders",
+    functions: &[
+        ("get", Requirement::Scope(Scope::OrdersRead)),
+        ("list", Requirement::Scope(Scope::OrdersRead)),
+        (
+            "set-fulfillment-status",
+            Requirement::Scope(Scope::OrdersWrite),
+        ),
+        ("set-financial-status", Requirement::Scope(Scope::OrdersWrite)),
+    ],
+    unlocks: &[],
+};
 
 /// The orders capability of one invocation.
 pub(crate) struct OrdersState {
@@ -22,13 +38,13 @@ pub(crate) struct OrdersState {
 }
 
 impl OrdersState {
-    pub(crate) fn new(call: Arc<CallContext>, data: Arc<dyn CommerceData>) -> Self {
-        OrdersState { call, data }
+    pub(crate) fn new(deps: &Deps) -> Self {
+        OrdersState {
+            call: deps.call.clone(),
+            data: deps.commerce.clone(),
+        }
     }
 }
-
-/// `types` has no functions, but the linker still wants its (empty) instance.
-impl crate::bindings::airlock::connector::types::Host for OrdersState {}
 
 impl Host for OrdersState {
     async fn get(&mut self, id: String) -> Result<Order, HostError> {
@@ -79,5 +95,111 @@ impl Host for OrdersState {
             .set_financial_status(&self.call.merchant, &id, status.into())
             .await;
         self.call.changed(OP, WRITE, changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{call, data, deps, shop};
+    use super::*;
+
+    fn orders(scopes: &[Scope], host_calls: u32) -> (OrdersState, Arc<CallContext>) {
+        let call = call(scopes, host_calls);
+        (OrdersState::new(&deps(&call, &data(), &[])), call)
+    }
+
+    #[tokio::test]
+    async fn orders_get_is_served_with_the_grant_and_denied_without() {
+        let (mut granted, call) = orders(&[Scope::OrdersRead], 10);
+        assert_eq!(granted.get("ord_1".into()).await.unwrap().number, "#ord_1");
+        assert_eq!(call.accesses()[0].records, 1);
+        let (mut refused, call) = orders(&[], 10);
+        assert_eq!(
+            refused.get("ord_1".into()).await,
+            Err(HostError::Denied(Scope::OrdersRead.into()))
+        );
+        assert_eq!(call.accesses()[0].denied, 1);
+    }
+
+    #[tokio::test]
+    async fn another_merchants_order_is_not_found_like_a_missing_one() {
+        let (mut state, call) = orders(&[Scope::OrdersRead], 10);
+        assert_eq!(state.get("ord_9".into()).await, Err(HostError::NotFound));
+        assert_eq!(state.get("ord_404".into()).await, Err(HostError::NotFound));
+        assert_eq!(call.accesses()[0].not_found, 2);
+    }
+
+    #[tokio::test]
+    async fn empty_and_over_long_ids_are_refused() {
+        let (mut state, call) = orders(&[Scope::OrdersRead], 10);
+        for bad in [String::new(), "x".repeat(129)] {
+            assert!(matches!(
+                state.get(bad).await,
+                Err(HostError::InvalidInput(_))
+            ));
+        }
+        assert_eq!(call.accesses()[0].failed, 2);
+    }
+
+    #[tokio::test]
+    async fn the_host_call_quota_refuses_calls_past_it() {
+        let (mut state, call) = orders(&[Scope::OrdersRead], 1);
+        assert!(state.get("ord_1".into()).await.is_ok());
+        assert!(matches!(
+            state.get("ord_1".into()).await,
+            Err(HostError::LimitExceeded(_))
+        ));
+        assert!(call.over_quota().is_some());
+    }
+
+    #[tokio::test]
+    async fn list_is_newest_first_and_only_the_merchants() {
+        let (mut state, _) = orders(&[Scope::OrdersRead], 10);
+        let query = OrderQuery {
+            fulfillment_status: None,
+            financial_status: None,
+            created_after: None,
+            created_before: None,
+            limit: 1000,
+        };
+        let ids: Vec<String> = state
+            .list(query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(ids, ["ord_2", "ord_1"]);
+    }
+
+    #[tokio::test]
+    async fn status_writes_need_the_write_scope_and_a_read_grant_is_not_enough() {
+        let data = data();
+        let call = call(&[Scope::OrdersRead], 10);
+        let mut state = OrdersState::new(&deps(&call, &data, &[]));
+        assert_eq!(
+            state
+                .set_fulfillment_status("ord_1".into(), FulfillmentStatus::Fulfilled)
+                .await,
+            Err(HostError::Denied(Scope::OrdersWrite.into()))
+        );
+        let order = data.order_now(&shop(), "ord_1").unwrap();
+        assert_eq!(order.fulfillment_status, commerce::FulfillmentStatus::Unfulfilled);
+        let call = super::super::test_support::call(&[Scope::OrdersWrite], 10);
+        let mut state = OrdersState::new(&deps(&call, &data, &[]));
+        state
+            .set_financial_status("ord_1".into(), FinancialStatus::Paid)
+            .await
+            .unwrap();
+        assert_eq!(
+            data.order_now(&shop(), "ord_1").unwrap().financial_status,
+            commerce::FinancialStatus::Paid
+        );
+        assert_eq!(
+            state
+                .set_financial_status("ord_9".into(), FinancialStatus::Paid)
+                .await,
+            Err(HostError::NotFound)
+        );
     }
 }

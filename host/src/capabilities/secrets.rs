@@ -7,26 +7,31 @@ use std::sync::Arc;
 
 use crate::bindings::airlock::connector::secrets::Host;
 use crate::bindings::airlock::connector::types::HostError;
-use crate::db::secrets::Secrets;
-use crate::state::{CallContext, Served};
+use super::{Deps, Descriptor, Requirement};
+use crate::call::{CallContext, Served};
+use crate::commerce::SecretSource;
+use crate::text::sanitize;
 
 /// The secrets capability of one invocation.
 pub(crate) struct SecretsState {
     call: Arc<CallContext>,
-    secrets: Option<Arc<Secrets>>,
+    secrets: Option<Arc<dyn SecretSource>>,
     readable: Arc<HashSet<String>>,
 }
 
+/// `airlock:connector/secrets`: only secrets the manifest declares `readable`.
+pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
+    interface: "secrets",
+    functions: &[("get", Requirement::ReadableSecret)],
+    unlocks: &[],
+};
+
 impl SecretsState {
-    pub(crate) fn new(
-        call: Arc<CallContext>,
-        secrets: Option<Arc<Secrets>>,
-        readable: Arc<HashSet<String>>,
-    ) -> Self {
+    pub(crate) fn new(deps: &Deps) -> Self {
         SecretsState {
-            call,
-            secrets,
-            readable,
+            call: deps.call.clone(),
+            secrets: deps.secrets.clone(),
+            readable: deps.readable.clone(),
         }
     }
 }
@@ -39,15 +44,13 @@ impl Host for SecretsState {
             self.call.record(OP, None, Served::Failed);
             return Err(HostError::InvalidInput(format!(
                 "secret `{}` is not declared readable in the manifest",
-                crate::capabilities::log::sanitize(&name, 64)
+                sanitize(&name, 64)
             )));
         }
         let Some(secrets) = &self.secrets else {
             self.call.record(OP, None, Served::Failed);
-            eprintln!(
-                "airlock: {OP} for {}: the host has no vault key",
-                self.call.installation
-            );
+            tracing::warn!(installation = %self.call.installation, operation = OP,
+                "a connector read a secret but the host has no vault key");
             return Err(HostError::Unavailable);
         };
         match secrets.reveal(&self.call.installation, &name).await {
@@ -68,12 +71,57 @@ impl Host for SecretsState {
             }
             Err(err) => {
                 self.call.record(OP, None, Served::Failed);
-                eprintln!(
-                    "airlock: {OP} `{name}` for {}: {err}",
-                    self.call.installation
-                );
+                tracing::warn!(installation = %self.call.installation, operation = OP,
+                    secret = %sanitize(&name, 64), error = %err, "opening a secret failed");
                 Err(HostError::Unavailable)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{call, data, deps, installation};
+    use super::*;
+
+    #[tokio::test]
+    async fn a_readable_secret_is_read_and_then_redacted_from_what_the_call_leaves() {
+        let data = data();
+        data.put_secret(&installation(), "signing", "s3cr3t-value");
+        let own = call(&[], 10);
+        let mut state = SecretsState::new(&deps(&own, &data, &["signing"]));
+        assert_eq!(state.get("signing".into()).await.unwrap(), "s3cr3t-value");
+        assert_eq!(own.redact("got s3cr3t-value"), "got [REDACTED]");
+        assert_eq!(own.accesses()[0].records, 1);
+    }
+
+    #[tokio::test]
+    async fn undeclared_unset_and_vaultless_secrets_are_refused() {
+        let data = data();
+        data.put_secret(&installation(), "attach_only", "v");
+        let own = call(&[], 10);
+        let mut state = SecretsState::new(&deps(&own, &data, &["signing"]));
+        assert!(matches!(
+            state.get("attach_only".into()).await,
+            Err(HostError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            state.get("signing".into()).await,
+            Err(HostError::NotFound)
+        ));
+        let mut vaultless = SecretsState::new(&Deps {
+            secrets: None,
+            ..deps(&own, &data, &["signing"])
+        });
+        assert!(matches!(
+            vaultless.get("signing".into()).await,
+            Err(HostError::Unavailable)
+        ));
+        let quota = call(&[], 0);
+        let mut state = SecretsState::new(&deps(&quota, &data, &["signing"]));
+        assert!(matches!(
+            state.get("signing".into()).await,
+            Err(HostError::LimitExceeded(_))
+        ));
     }
 }

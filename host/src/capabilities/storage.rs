@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::bindings::airlock::connector::storage::Host;
 use crate::bindings::airlock::connector::types::HostError;
 use crate::commerce::ConnectorStorage;
-use crate::state::{CallContext, Served};
+use super::{Deps, Descriptor, Requirement};
+use crate::call::{CallContext, Served};
 
 /// Longest key, in bytes.
 pub(crate) const MAX_KEY_BYTES: usize = 256;
@@ -14,6 +15,18 @@ pub(crate) const MAX_KEY_BYTES: usize = 256;
 pub(crate) const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// Most keys one `list-keys` returns.
 pub(crate) const MAX_KEYS: u32 = 1000;
+
+/// `airlock:connector/storage`: the connector's own space, no scope.
+pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
+    interface: "storage",
+    functions: &[
+        ("get", Requirement::OwnSpace),
+        ("set", Requirement::OwnSpace),
+        ("delete", Requirement::OwnSpace),
+        ("list-keys", Requirement::OwnSpace),
+    ],
+    unlocks: &[],
+};
 
 /// The storage capability of one invocation.
 pub(crate) struct StorageState {
@@ -31,8 +44,11 @@ fn check_key(key: &str) -> Result<(), HostError> {
 }
 
 impl StorageState {
-    pub(crate) fn new(call: Arc<CallContext>, store: Arc<dyn ConnectorStorage>) -> Self {
-        StorageState { call, store }
+    pub(crate) fn new(deps: &Deps) -> Self {
+        StorageState {
+            call: deps.call.clone(),
+            store: deps.storage.clone(),
+        }
     }
 
     fn fail(&self, op: &'static str, err: HostError) -> HostError {
@@ -119,5 +135,66 @@ impl Host for StorageState {
         self.call
             .record(OP, None, Served::Records(keys.len() as u64));
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{call, data, deps};
+    use super::*;
+    use crate::call::CallContext as Call;
+    use crate::grants::{Grant, ScopeSet};
+    use crate::ids::{InstallationId, MerchantId};
+
+    #[tokio::test]
+    async fn values_round_trip_in_the_installations_own_space() {
+        let data = data();
+        let own = call(&[], 20);
+        let mut state = StorageState::new(&deps(&own, &data, &[]));
+        state.set("k".into(), b"v".to_vec()).await.unwrap();
+        assert_eq!(state.get("k".into()).await.unwrap(), Some(b"v".to_vec()));
+        assert_eq!(state.list_keys(String::new()).await.unwrap(), ["k"]);
+        // Another installation of the same merchant sees nothing of it.
+        let other = Arc::new(Call::new(
+            MerchantId::new("shop"),
+            InstallationId::new("inst_other"),
+            Grant::new(ScopeSet::all(), ScopeSet::EMPTY, ScopeSet::all()),
+            None,
+            crate::call::Allowances {
+                host_calls: 10,
+                output_bytes: 4096,
+                input_bytes: 4096,
+            },
+        ));
+        let mut theirs = StorageState::new(&deps(&other, &data, &[]));
+        assert_eq!(theirs.get("k".into()).await.unwrap(), None);
+        state.delete("k".into()).await.unwrap();
+        assert_eq!(state.get("k".into()).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn keys_values_and_the_output_allowance_are_capped() {
+        let own = call(&[], 20);
+        let mut state = StorageState::new(&deps(&own, &data(), &[]));
+        assert!(matches!(
+            state.get(String::new()).await,
+            Err(HostError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            state.set("k".repeat(MAX_KEY_BYTES + 1), vec![]).await,
+            Err(HostError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            state.set("k".into(), vec![0; MAX_VALUE_BYTES + 1]).await,
+            Err(HostError::LimitExceeded(_))
+        ));
+        // The test allowance is 4096 bytes out: the write that crosses it is refused.
+        state.set("a".into(), vec![0; 4000]).await.unwrap();
+        assert!(matches!(
+            state.set("b".into(), vec![0; 200]).await,
+            Err(HostError::LimitExceeded(_))
+        ));
+        assert_eq!(state.get("b".into()).await.unwrap(), None, "never stored");
+        assert!(own.over_quota().is_some());
     }
 }

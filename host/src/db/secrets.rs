@@ -180,3 +180,16 @@ impl Secrets {
         Ok(Some(self.key()?.open(installation, name, &sealed)?))
     }
 }
+
+#[async_trait::async_trait]
+impl crate::commerce::SecretSource for Secrets {
+    async fn reveal(
+        &self,
+        installation: &InstallationId,
+        name: &str,
+    ) -> Result<Option<Zeroizing<String>>, crate::commerce::DataError> {
+        Secrets::reveal(self, installation, name)
+            .await
+            .map_err(|e| crate::commerce::DataError(e.to_string()))
+    }
+}

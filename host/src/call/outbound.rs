@@ -1,0 +1,72 @@
+//! The record of a call's outbound requests: origin, method, status and cause, never paths,
+//! headers or bodies. Kept here so outbound HTTP and the report share one shape.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
+
+use serde::Serialize;
+
+use super::CallContext;
+use crate::failure::ConnectorFailure;
+use crate::text::sanitize;
+
+/// Outbound requests one report lists; more are still refused or served, not listed.
+const MAX_OUTBOUND_RECORDS: usize = 64;
+
+/// One outbound request as the merchant and platform see it: origin, never path or query
+/// (they can carry customer data), and never headers (they can carry keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboundCall {
+    /// Where it went.
+    pub origin: String,
+    /// HTTP method.
+    pub method: String,
+    /// The provider's status code, when it answered.
+    pub status: Option<u16>,
+    /// Why the host refused or the transport failed, when it did.
+    pub error: Option<String>,
+    /// True when the host refused it before connecting.
+    pub refused: bool,
+    /// What the answer means for the merchant, when it is a failure with a known cause.
+    pub cause: Option<ConnectorFailure>,
+    /// Response body bytes the connector read.
+    pub bytes_received: u64,
+    /// Time to the response head (or the failure), in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// An outbound call being recorded: the byte count keeps moving while the body is read.
+pub(crate) struct OutboundEntry {
+    pub call: OutboundCall,
+    pub received: Arc<AtomicU64>,
+}
+
+impl CallContext {
+    /// Record one outbound request; `received` keeps counting while its body is read.
+    pub fn record_outbound(&self, mut call: OutboundCall, received: Arc<AtomicU64>) {
+        let mut entries = self.outbound.lock().unwrap_or_else(PoisonError::into_inner);
+        // Bounded: a connector looping on refused requests must not grow host memory.
+        if entries.len() >= MAX_OUTBOUND_RECORDS {
+            return;
+        }
+        call.origin = sanitize(&call.origin, 200);
+        call.method = sanitize(&call.method, 16);
+        entries.push(OutboundEntry { call, received });
+    }
+
+    /// Every outbound request so far, in order, with bytes read up to now.
+    pub fn outbound(&self) -> Vec<OutboundCall> {
+        self.outbound
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|e| OutboundCall {
+                bytes_received: e.received.load(Ordering::Relaxed),
+                error: e.call.error.as_deref().map(|m| self.redact(m)),
+                origin: self.redact(&e.call.origin),
+                method: self.redact(&e.call.method),
+                ..e.call.clone()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,118 @@
+//! What the capability unit tests share: a demo merchant and a neighbour with records in an
+//! in-memory data source, and a bare call context with a chosen grant and quota. No Wasm, no
+//! database: the host functions are called directly, as the linker would.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::Deps;
+use crate::call::{Allowances, CallContext};
+use crate::commerce::{
+    Contact, Customer, FinancialStatus, FulfillmentStatus, InventoryLevel, Money, Order,
+};
+use crate::grants::{Grant, Scope, ScopeSet};
+use crate::ids::{InstallationId, MerchantId};
+use crate::memory::MemoryData;
+
+/// The merchant every test call runs for.
+pub(super) fn shop() -> MerchantId {
+    MerchantId::new("shop")
+}
+
+/// Another merchant, whose records must look like missing ones.
+pub(super) fn neighbour() -> MerchantId {
+    MerchantId::new("neighbour")
+}
+
+/// The installation of the test calls.
+pub(super) fn installation() -> InstallationId {
+    InstallationId::new("inst_test")
+}
+
+fn order(id: &str, customer: &str, created_at: u64) -> Order {
+    Order {
+        id: id.into(),
+        number: format!("#{id}"),
+        customer_id: Some(customer.into()),
+        financial_status: FinancialStatus::Pending,
+        fulfillment_status: FulfillmentStatus::Unfulfilled,
+        total: Money {
+            amount_minor: 1000,
+            currency: "INR".into(),
+        },
+        created_at,
+        line_items: Vec::new(),
+    }
+}
+
+fn customer(id: &str) -> Customer {
+    Customer {
+        id: id.into(),
+        orders_count: 1,
+        accepts_marketing: false,
+        created_at: 1,
+        contact: Contact {
+            name: "Asha".into(),
+            email: Some("asha@example.in".into()),
+            phone: Some("+91 90000 00000".into()),
+            address: None,
+        },
+    }
+}
+
+fn stock(sku: &str, available: i64) -> InventoryLevel {
+    InventoryLevel {
+        sku: sku.into(),
+        title: sku.into(),
+        available,
+        updated_at: 1,
+    }
+}
+
+/// The shop has orders `ord_1`, `ord_2`, customer `cus_1`, stock `SKU-1` and `SKU-2`; the
+/// neighbour has `ord_9`, `cus_9` and `SKU-9`.
+pub(super) fn data() -> Arc<MemoryData> {
+    let data = MemoryData::default();
+    data.put_order(&shop(), order("ord_1", "cus_1", 10));
+    data.put_order(&shop(), order("ord_2", "cus_1", 20));
+    data.put_customer(&shop(), customer("cus_1"));
+    data.put_stock(&shop(), stock("SKU-1", 5));
+    data.put_stock(&shop(), stock("SKU-2", 7));
+    data.put_order(&neighbour(), order("ord_9", "cus_9", 30));
+    data.put_customer(&neighbour(), customer("cus_9"));
+    data.put_stock(&neighbour(), stock("SKU-9", 1));
+    Arc::new(data)
+}
+
+/// A call of the shop's installation granted exactly `scopes`, with `host_calls` calls.
+pub(super) fn call(scopes: &[Scope], host_calls: u32) -> Arc<CallContext> {
+    let granted: ScopeSet = scopes.iter().copied().collect();
+    Arc::new(CallContext::new(
+        shop(),
+        installation(),
+        Grant::new(ScopeSet::all(), granted, ScopeSet::all()),
+        None,
+        Allowances {
+            host_calls,
+            output_bytes: 4096,
+            input_bytes: 4096,
+        },
+    ))
+}
+
+/// What a capability is built from, over `data`, with `readable` secrets.
+pub(super) fn deps(call: &Arc<CallContext>, data: &Arc<MemoryData>, readable: &[&str]) -> Deps {
+    Deps {
+        call: call.clone(),
+        commerce: data.clone(),
+        storage: data.clone(),
+        secrets: Some(data.clone()),
+        readable: Arc::new(
+            readable
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<HashSet<_>>(),
+        ),
+        max_log_lines: 3,
+    }
+}

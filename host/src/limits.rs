@@ -1,0 +1,135 @@
+//! The limits of one invocation: the host's defaults and the per-plan or per-connector
+//! overrides. Pure data; the runtime enforces them, the database stores the overrides.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Limits of one invocation. The host's defaults; a plan and a connector can override each
+/// field ([`LimitOverrides`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Wall-clock time for instantiation plus the call.
+    pub deadline: Duration,
+    /// Instructions (Wasmtime fuel) for instantiation plus the call; `None`: unlimited.
+    pub fuel: Option<u64>,
+    /// Linear memory, in bytes.
+    pub memory_bytes: usize,
+    /// Table elements.
+    pub table_elements: usize,
+    /// Core instances a component may create.
+    pub instances: usize,
+    /// Host calls.
+    pub max_host_calls: u32,
+    /// Log lines kept.
+    pub max_log_lines: usize,
+    /// Outbound HTTP requests.
+    pub max_outbound_requests: u32,
+    /// Bytes of one outbound request body.
+    pub max_request_bytes: u64,
+    /// Bytes of one response body (a larger `Content-Length` is refused up front).
+    pub max_response_bytes: u64,
+    /// Bytes the connector may put out in one call: its summary, log lines and storage writes.
+    pub max_output_bytes: u64,
+    /// Bytes the host may hand it in one call: the event, storage values, response bodies.
+    pub max_input_bytes: u64,
+    /// Invocations of one installation running at once; more are refused, not queued.
+    pub max_concurrent: u32,
+}
+
+/// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Deadline, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Instructions per call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Linear memory, in bytes (never above the host's own cap, which sizes its pool).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<usize>,
+    /// Table elements (never above the host's own cap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_elements: Option<usize>,
+    /// Host calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_host_calls: Option<u32>,
+    /// Outbound requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_outbound_requests: Option<u32>,
+    /// Output bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_output_bytes: Option<u64>,
+    /// Input bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_input_bytes: Option<u64>,
+    /// Concurrent invocations per installation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
+}
+
+impl LimitOverrides {
+    /// True when nothing is overridden.
+    pub fn is_empty(&self) -> bool {
+        *self == LimitOverrides::default()
+    }
+}
+
+impl Limits {
+    /// These limits with `overrides` applied. Memory and tables stay within `self`, which
+    /// sized the engine's pool.
+    pub fn with(&self, overrides: &LimitOverrides) -> Limits {
+        let mut out = self.clone();
+        if let Some(ms) = overrides.deadline_ms {
+            out.deadline = Duration::from_millis(ms);
+        }
+        if let Some(fuel) = overrides.fuel {
+            out.fuel = Some(fuel);
+        }
+        if let Some(bytes) = overrides.memory_bytes {
+            out.memory_bytes = bytes.min(self.memory_bytes);
+        }
+        if let Some(elements) = overrides.table_elements {
+            out.table_elements = elements.min(self.table_elements);
+        }
+        if let Some(n) = overrides.max_host_calls {
+            out.max_host_calls = n;
+        }
+        if let Some(n) = overrides.max_outbound_requests {
+            out.max_outbound_requests = n;
+        }
+        if let Some(n) = overrides.max_output_bytes {
+            out.max_output_bytes = n;
+        }
+        if let Some(n) = overrides.max_input_bytes {
+            out.max_input_bytes = n;
+        }
+        if let Some(n) = overrides.max_concurrent {
+            out.max_concurrent = n;
+        }
+        out
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_secs(2),
+            // Shopify Functions' budget: generous for a connector, tiny for a miner.
+            fuel: Some(11_000_000),
+            memory_bytes: 64 * 1024 * 1024,
+            table_elements: 20_000,
+            instances: 32,
+            max_host_calls: 1_000,
+            max_log_lines: 100,
+            max_outbound_requests: 20,
+            max_request_bytes: 1024 * 1024,
+            max_response_bytes: 1024 * 1024,
+            max_output_bytes: 1024 * 1024,
+            max_input_bytes: 8 * 1024 * 1024,
+            max_concurrent: 4,
+        }
+    }
+}

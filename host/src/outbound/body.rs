@@ -1,0 +1,104 @@
+//! Request and response bodies cut off at a byte cap and at the call's deadline, drawing on
+//! the call's byte allowances as they pass.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use wasmtime_wasi_http::Error as HttpError;
+
+use crate::call::CallContext;
+
+/// How a body draws on one of the call's byte allowances (`CallContext::put_out` or
+/// `take_input`).
+pub(super) type Charge = fn(&CallContext, u64) -> bool;
+
+/// A body cut off at `cap` bytes and at the call's deadline, counting what passed.
+pub(super) struct Capped<B> {
+    inner: B,
+    seen: u64,
+    cap: u64,
+    counter: Arc<AtomicU64>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    over: fn(u64) -> HttpError,
+    /// The call's byte allowance this body draws on (input for responses, output for requests).
+    allowance: Option<(Arc<CallContext>, Charge)>,
+}
+
+impl<B> Capped<B> {
+    pub(super) fn new(
+        inner: B,
+        cap: u64,
+        deadline: tokio::time::Instant,
+        counter: Arc<AtomicU64>,
+        over: fn(u64) -> HttpError,
+    ) -> Self {
+        Capped {
+            inner,
+            seen: 0,
+            cap,
+            counter,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            over,
+            allowance: None,
+        }
+    }
+
+    pub(super) fn drawing_on(mut self, call: Arc<CallContext>, charge: Charge) -> Self {
+        self.allowance = Some((call, charge));
+        self
+    }
+}
+
+impl<B> Body for Capped<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<HttpError>,
+{
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.seen += data.len() as u64;
+                    if this.seen > this.cap {
+                        return Poll::Ready(Some(Err((this.over)(this.cap))));
+                    }
+                    if let Some((call, charge)) = &this.allowance
+                        && !charge(call, data.len() as u64)
+                    {
+                        return Poll::Ready(Some(Err((this.over)(this.seen))));
+                    }
+                    this.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                if this.deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,113 @@
+//! How a call that did not return an outcome is classified, and how the text it leaves is
+//! cleaned: typed errors from the epoch callback, the limiter and Wasmtime's traps, never
+//! matched on error text.
+
+use wasmtime::Trap;
+
+use super::limiter::LimitHit;
+use crate::bindings::airlock::connector::types as wit;
+use crate::call::{CallContext, Spent};
+use crate::failure::ConnectorFailure;
+use crate::limits::Limits;
+use crate::report::{AbortReason, CallResult};
+use crate::text::sanitize;
+
+/// Why the epoch callback ended a call whose installation was disabled or removed.
+#[derive(Debug, thiserror::Error)]
+#[error("the installation was disabled or removed while this call ran")]
+pub(super) struct Stopped;
+
+/// The connector's own error as the merchant-facing cause (text raw here; redacted, then
+/// sanitised and cut by [`redact_result`]).
+pub(super) fn failure(error: wit::ConnectorError) -> ConnectorFailure {
+    use wit::ConnectorError as E;
+    match error {
+        E::AuthExpired => ConnectorFailure::AuthExpired,
+        E::InvalidCredentials => ConnectorFailure::InvalidCredentials,
+        E::PermissionMissing(scope) => ConnectorFailure::PermissionMissing {
+            scope: scope.into(),
+        },
+        E::ProviderUnavailable => ConnectorFailure::ProviderUnavailable,
+        E::RateLimited(retry_after_secs) => ConnectorFailure::RateLimited { retry_after_secs },
+        E::UsageLimit => ConnectorFailure::UsageLimit,
+        E::Config(message) => ConnectorFailure::Config { message },
+        E::Network(message) => ConnectorFailure::Network { message },
+        E::Other(message) => ConnectorFailure::Other { message },
+    }
+}
+
+/// Why the host ended a call: the installation stopped, an allowance ran out, a cap the
+/// limiter refused (`hit`), or one of Wasmtime's traps.
+pub(super) fn abort_reason(
+    err: &wasmtime::Error,
+    hit: Option<LimitHit>,
+    limits: &Limits,
+) -> AbortReason {
+    if err.downcast_ref::<Stopped>().is_some() {
+        return AbortReason::Stopped;
+    }
+    if let Some(spent) = err.downcast_ref::<Spent>() {
+        return spent_reason(*spent);
+    }
+    match hit {
+        Some(LimitHit::Memory { .. }) => {
+            return AbortReason::Memory {
+                limit_bytes: limits.memory_bytes,
+            };
+        }
+        Some(LimitHit::Table { .. }) => {
+            return AbortReason::Table {
+                limit_elements: limits.table_elements,
+            };
+        }
+        None => {}
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => AbortReason::Deadline {
+            limit_ms: limits.deadline.as_millis() as u64,
+        },
+        Some(Trap::OutOfFuel) => AbortReason::Fuel {
+            limit: limits.fuel.unwrap_or(u64::MAX),
+        },
+        Some(Trap::StackOverflow) => AbortReason::StackOverflow,
+        // The root cause reads "wasm `unreachable` instruction executed" (what a Rust panic
+        // becomes); the full chain starts with a backtrace, which belongs in operator logs.
+        Some(trap) => AbortReason::Trap {
+            message: sanitize(&trap.to_string(), 500),
+        },
+        None => AbortReason::Trap {
+            message: sanitize(&err.root_cause().to_string(), 500),
+        },
+    }
+}
+
+fn spent_reason(spent: Spent) -> AbortReason {
+    match spent {
+        Spent::HostCalls(limit) => AbortReason::HostCalls { limit },
+        Spent::Output(limit) => AbortReason::Output { limit_bytes: limit },
+        Spent::Input(limit) => AbortReason::Input { limit_bytes: limit },
+        Spent::Outbound(limit) => AbortReason::Outbound { limit },
+    }
+}
+
+/// `result` with every secret the call saw redacted from its text, then sanitised and cut.
+pub(super) fn redact_result(result: CallResult, call: &CallContext) -> CallResult {
+    let clean = |m: String| sanitize(&call.redact(&m), 500);
+    match result {
+        CallResult::Done { acted, summary } => CallResult::Done {
+            acted,
+            summary: clean(summary),
+        },
+        CallResult::Failed { error } => CallResult::Failed {
+            error: error.map_text(clean),
+        },
+        CallResult::Aborted {
+            reason: AbortReason::Trap { message },
+        } => CallResult::Aborted {
+            reason: AbortReason::Trap {
+                message: clean(message),
+            },
+        },
+        aborted @ CallResult::Aborted { .. } => aborted,
+    }
+}
