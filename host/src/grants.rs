@@ -4,115 +4,13 @@
 //! effective = declared by the manifest ∩ approved by the merchant ∩ allowed by platform policy.
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+/// The scopes themselves live in the contract crate, so the SDK spells them the same way.
+pub use airlock_contract::{Scope, UnknownScope};
 
-/// A data scope a merchant can grant to a connector. Writes never imply reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    /// Read orders.
-    OrdersRead,
-    /// Change order fulfilment or payment status.
-    OrdersWrite,
-    /// Read customer records without contact details.
-    CustomersRead,
-    /// See customer name, email, phone and address (personal data).
-    CustomersReadContact,
-    /// Read stock levels.
-    InventoryRead,
-    /// Adjust stock levels.
-    InventoryWrite,
-}
-
-impl Scope {
-    /// Every scope, in the order prompts list them.
-    pub const ALL: [Scope; 6] = [
-        Scope::OrdersRead,
-        Scope::OrdersWrite,
-        Scope::CustomersRead,
-        Scope::CustomersReadContact,
-        Scope::InventoryRead,
-        Scope::InventoryWrite,
-    ];
-
-    /// The scope's name as manifests, the CLI and the audit log spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::OrdersRead => "orders:read",
-            Scope::OrdersWrite => "orders:write",
-            Scope::CustomersRead => "customers:read",
-            Scope::CustomersReadContact => "customers:read-contact",
-            Scope::InventoryRead => "inventory:read",
-            Scope::InventoryWrite => "inventory:write",
-        }
-    }
-
-    /// A scope that must be declared alongside this one, if any: contact details are part of a
-    /// customer record, so they are useless without `customers:read`.
-    pub fn requires(self) -> Option<Scope> {
-        match self {
-            Scope::CustomersReadContact => Some(Scope::CustomersRead),
-            _ => None,
-        }
-    }
-
-    /// True when the scope changes merchant data.
-    pub fn is_write(self) -> bool {
-        matches!(self, Scope::OrdersWrite | Scope::InventoryWrite)
-    }
-
-    /// True when the scope exposes personal data about customers.
-    pub fn is_personal_data(self) -> bool {
-        matches!(self, Scope::CustomersReadContact)
-    }
-
-    fn bit(self) -> u32 {
-        1 << (self as u32)
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A scope name that is not one of [`Scope::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope `{given}`; known scopes: {known}")]
-pub struct UnknownScope {
-    /// What was given.
-    pub given: String,
-    /// The valid names, comma separated.
-    pub known: String,
-}
-
-impl FromStr for Scope {
-    type Err = UnknownScope;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| UnknownScope {
-                given: s.chars().take(64).collect(),
-                known: Scope::ALL.map(Scope::as_str).join(", "),
-            })
-    }
-}
-
-impl Serialize for Scope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        name.parse().map_err(serde::de::Error::custom)
-    }
+/// The scope's bit in a [`ScopeSet`]: its discriminant, which follows [`Scope::ALL`] order.
+fn bit(scope: Scope) -> u32 {
+    1 << (scope as u32)
 }
 
 /// A set of scopes, small and `Copy` so every host call can check it without allocation.
@@ -130,12 +28,12 @@ impl ScopeSet {
 
     /// True when `scope` is in the set.
     pub fn contains(self, scope: Scope) -> bool {
-        self.0 & scope.bit() != 0
+        self.0 & bit(scope) != 0
     }
 
     /// The set with `scope` added.
     pub fn with(self, scope: Scope) -> ScopeSet {
-        ScopeSet(self.0 | scope.bit())
+        ScopeSet(self.0 | bit(scope))
     }
 
     /// Scopes in both sets.
@@ -242,18 +140,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_scope_round_trips_through_its_name() {
+    fn scopes_travel_as_their_names() {
+        // The wire format manifests, the database and the API already use.
         for scope in Scope::ALL {
-            assert_eq!(scope.as_str().parse::<Scope>(), Ok(scope));
+            let json = serde_json::to_string(&scope).unwrap();
+            assert_eq!(json, format!("\"{}\"", scope.as_str()));
+            assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope);
         }
-    }
-
-    #[test]
-    fn unknown_scope_error_lists_the_known_ones() {
-        let err = "orders:delete".parse::<Scope>().unwrap_err();
-        assert_eq!(err.given, "orders:delete");
-        assert!(err.to_string().contains("orders:read"), "{err}");
-        assert!(err.to_string().contains("inventory:write"), "{err}");
+        let err = serde_json::from_str::<Scope>("\"orders:delete\"").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown scope `orders:delete`"),
+            "{err}"
+        );
     }
 
     #[test]
