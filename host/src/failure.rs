@@ -76,3 +76,18 @@ impl ConnectorFailure {
         }
     }
 }
+
+impl From<airlock_contract::ProviderCause> for ConnectorFailure {
+    fn from(cause: airlock_contract::ProviderCause) -> Self {
+        use airlock_contract::ProviderCause as P;
+        match cause {
+            P::AuthExpired => ConnectorFailure::AuthExpired,
+            P::InvalidCredentials => ConnectorFailure::InvalidCredentials,
+            P::UsageLimit => ConnectorFailure::UsageLimit,
+            P::RateLimited { retry_after_secs } => {
+                ConnectorFailure::RateLimited { retry_after_secs }
+            }
+            P::ProviderUnavailable => ConnectorFailure::ProviderUnavailable,
+        }
+    }
+}

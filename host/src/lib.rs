@@ -22,6 +22,8 @@ pub mod grants;
 mod host;
 pub mod ids;
 mod imports;
+#[cfg(test)]
+mod layering;
 mod lifecycle;
 mod limits;
 pub mod live;
