@@ -107,47 +107,19 @@ impl Host {
         let row = self.row(merchant, key).await?;
         let manifest = self.manifest_of(&row).await?;
         if manifest.secret(name).is_none() {
-            let declared = if manifest.secrets.is_empty() {
-                "none (its manifest has no [[secrets]])".to_owned()
-            } else {
-                manifest
-                    .secrets
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            return Err(Error::SecretNotDeclared {
-                name: sanitize(name, 64),
-                connector: manifest.id.clone(),
-                declared,
-            });
+            return Err(not_declared(&manifest, name));
         }
         let action = match mode {
             SecretWrite::Set => "set",
             SecretWrite::Rotate => "rotate",
         };
-        match self
+        let written = self
             .secrets
             .write(&row.id, name, value, by, mode)
             .await
-            .map_err(Error::from)?
-        {
-            Ok(_) => {}
-            Err(WriteRefused::AlreadySet) => {
-                return Err(Error::SecretState {
-                    name: name.to_owned(),
-                    installation: row.id,
-                    problem: "is already set; use `airlock secrets rotate` to replace it",
-                });
-            }
-            Err(WriteRefused::NotSet) => {
-                return Err(Error::SecretState {
-                    name: name.to_owned(),
-                    installation: row.id,
-                    problem: "is not set yet; use `airlock secrets set` first",
-                });
-            }
+            .map_err(Error::from)?;
+        if let Err(refused) = written {
+            return Err(refused_write(refused, name, row.id));
         }
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, &format!("secret.{action}"));
         entry.detail = format!("{name} (value not recorded)");
@@ -163,5 +135,37 @@ impl Host {
             secret,
             action,
         })
+    }
+}
+
+/// A secret the manifest does not declare, naming the ones it does.
+fn not_declared(manifest: &crate::manifest::Manifest, name: &str) -> Error {
+    let declared = if manifest.secrets.is_empty() {
+        "none (its manifest has no [[secrets]])".to_owned()
+    } else {
+        manifest
+            .secrets
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Error::SecretNotDeclared {
+        name: sanitize(name, 64),
+        connector: manifest.id.clone(),
+        declared,
+    }
+}
+
+/// A set of a secret already set, or a rotation of one never set, with the command to use.
+fn refused_write(refused: WriteRefused, name: &str, installation: InstallationId) -> Error {
+    let problem = match refused {
+        WriteRefused::AlreadySet => "is already set; use `airlock secrets rotate` to replace it",
+        WriteRefused::NotSet => "is not set yet; use `airlock secrets set` first",
+    };
+    Error::SecretState {
+        name: name.to_owned(),
+        installation,
+        problem,
     }
 }

@@ -36,24 +36,8 @@ pub fn check(
     let mut needed = ScopeSet::EMPTY;
     for (name, item) in component.component_type().imports(engine) {
         let Some(rest) = name.strip_prefix(CONTRACT_PREFIX) else {
-            if name.starts_with("wasi:http/") && name.contains("@0.2.") {
-                if manifest.http.is_empty() {
-                    return Err(ArtifactError::UndeclaredConnection {
-                        import: name.to_owned(),
-                        what: "any origin it calls",
-                        fix: "add an [[http]] entry with `origin` and `reason` for each",
-                    });
-                }
-                continue;
-            }
-            let wasi_02 =
-                WASI_ALLOWED.iter().any(|p| name.starts_with(p)) && name.contains("@0.2.");
-            if wasi_02 {
-                continue;
-            }
-            return Err(ArtifactError::UnknownImport {
-                import: name.to_owned(),
-            });
+            check_outside_contract(name, manifest)?;
+            continue;
         };
         let (interface, version) =
             rest.split_once('@')
@@ -94,6 +78,27 @@ pub fn check(
         }
     }
     Ok(needed)
+}
+
+/// An import outside `airlock:connector`: WASI 0.2's locked-down basics, or `wasi:http` for
+/// a manifest that declares the origins it calls; anything else refuses the install.
+fn check_outside_contract(name: &str, manifest: &Manifest) -> Result<(), ArtifactError> {
+    if name.starts_with("wasi:http/") && name.contains("@0.2.") {
+        if manifest.http.is_empty() {
+            return Err(ArtifactError::UndeclaredConnection {
+                import: name.to_owned(),
+                what: "any origin it calls",
+                fix: "add an [[http]] entry with `origin` and `reason` for each",
+            });
+        }
+        return Ok(());
+    }
+    if WASI_ALLOWED.iter().any(|p| name.starts_with(p)) && name.contains("@0.2.") {
+        return Ok(());
+    }
+    Err(ArtifactError::UnknownImport {
+        import: name.to_owned(),
+    })
 }
 
 fn check_version(import: &str, version: &str) -> Result<(), ArtifactError> {

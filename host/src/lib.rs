@@ -50,7 +50,7 @@ mod views;
 
 pub use call::{Access, OutboundCall};
 pub use capabilities::log::{LogLevel, LogLine};
-pub use capabilities::{Descriptor, Requirement, requirement};
+pub use capabilities::{CAPABILITIES, Descriptor, Requirement, requirement, scopes};
 pub use credentials::{SecretChanged, SecretStatus};
 pub use error::Error;
 pub use failure::ConnectorFailure;

@@ -149,37 +149,8 @@ impl Prompt {
             ],
         );
         out.push('\n');
-        let section = |out: &mut String, heading: &str, lines: &[PromptLine]| {
-            if lines.is_empty() {
-                return;
-            }
-            out.push_str(heading);
-            out.push('\n');
-            for l in lines {
-                let flags: Vec<&str> = [
-                    (l.write, words.can_change),
-                    (l.personal_data, words.personal),
-                ]
-                .into_iter()
-                .filter_map(|(on, flag)| on.then_some(flag))
-                .collect();
-                let flags = if flags.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", flags.join(", "))
-                };
-                out.push_str(&format!(
-                    "  - {} ({}){}: {}\n",
-                    l.title, l.scope, flags, l.covers
-                ));
-                out.push_str(&format!(
-                    "      {}: \u{201c}{}\u{201d}\n",
-                    words.publisher_says, l.publisher_reason
-                ));
-            }
-        };
-        section(&mut out, words.required, &self.required);
-        section(&mut out, words.optional, &self.optional);
+        scope_section(&mut out, &words, words.required, &self.required);
+        scope_section(&mut out, &words, words.optional, &self.optional);
         if !self.events.is_empty() {
             out.push_str(words.told_when);
             out.push('\n');
@@ -187,38 +158,80 @@ impl Prompt {
                 out.push_str(&format!("  - {event}\n"));
             }
         }
-        if !self.connects_to.is_empty() {
-            out.push_str(words.connects);
-            out.push('\n');
-            for line in &self.connects_to {
-                out.push_str(&format!("  - {}\n", line.origin));
-                out.push_str(&format!(
-                    "      {}: \u{201c}{}\u{201d}\n",
-                    words.publisher_says, line.publisher_reason
-                ));
-            }
-        }
-        if !self.keys.is_empty() {
-            out.push_str(words.keys);
-            out.push('\n');
-            for key in &self.keys {
-                let mut how = Vec::new();
-                if !key.send_to.is_empty() {
-                    let origins = key.send_to.join(", ");
-                    how.push(fill(words.attached, &[("origins", &origins)]));
-                }
-                if key.readable {
-                    how.push(words.readable.to_owned());
-                }
-                out.push_str(&format!("  - {}: {}\n", key.name, how.join("; ")));
-                out.push_str(&format!(
-                    "      {}: \u{201c}{}\u{201d}\n",
-                    words.publisher_says, key.publisher_reason
-                ));
-            }
-        }
+        self.render_connections(&mut out, &words);
+        self.render_keys(&mut out, &words);
         out
     }
+
+    /// The servers the app sends data to, each with the publisher's reason.
+    fn render_connections(&self, out: &mut String, words: &text::Phrases) {
+        if self.connects_to.is_empty() {
+            return;
+        }
+        out.push_str(words.connects);
+        out.push('\n');
+        for line in &self.connects_to {
+            out.push_str(&format!("  - {}\n", line.origin));
+            push_reason(out, words, &line.publisher_reason);
+        }
+    }
+
+    /// The keys the app uses, saying whether Airlock attaches each or the app reads it.
+    fn render_keys(&self, out: &mut String, words: &text::Phrases) {
+        if self.keys.is_empty() {
+            return;
+        }
+        out.push_str(words.keys);
+        out.push('\n');
+        for key in &self.keys {
+            let mut how = Vec::new();
+            if !key.send_to.is_empty() {
+                let origins = key.send_to.join(", ");
+                how.push(fill(words.attached, &[("origins", &origins)]));
+            }
+            if key.readable {
+                how.push(words.readable.to_owned());
+            }
+            out.push_str(&format!("  - {}: {}\n", key.name, how.join("; ")));
+            push_reason(out, words, &key.publisher_reason);
+        }
+    }
+}
+
+/// One section of scope lines (required or optional), flagged for writes and personal data.
+fn scope_section(out: &mut String, words: &text::Phrases, heading: &str, lines: &[PromptLine]) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(heading);
+    out.push('\n');
+    for l in lines {
+        let flags: Vec<&str> = [
+            (l.write, words.can_change),
+            (l.personal_data, words.personal),
+        ]
+        .into_iter()
+        .filter_map(|(on, flag)| on.then_some(flag))
+        .collect();
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", flags.join(", "))
+        };
+        out.push_str(&format!(
+            "  - {} ({}){}: {}\n",
+            l.title, l.scope, flags, l.covers
+        ));
+        push_reason(out, words, &l.publisher_reason);
+    }
+}
+
+/// The publisher's own words, only quoted and attributed.
+fn push_reason(out: &mut String, words: &text::Phrases, reason: &str) {
+    out.push_str(&format!(
+        "      {}: \u{201c}{}\u{201d}\n",
+        words.publisher_says, reason
+    ));
 }
 
 /// Fill `{key}` placeholders in one pass, so a value that itself contains `{...}` (publisher

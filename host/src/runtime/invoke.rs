@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, StoreContextMut, Trap, UpdateDeadline};
 
+use tokio::time::error::Elapsed;
+
 use super::abort::{Stopped, abort_reason, failure, redact_result};
+use super::limiter::LimitHit;
 use super::state::{HostState, host_state};
 use super::{CallSetup, DataSources, Prepared, Sandbox};
 use crate::bindings::airlock::connector::types as wit;
@@ -184,6 +187,16 @@ impl Invocation {
         let run = Timed::new(run, self.clock.clone());
         let ended = tokio::time::timeout(limits.deadline + OUTER_GRACE, run).await;
         let hit = self.store.data().limits.hit;
+        self.classify(ended, hit, limits)
+    }
+
+    /// How the call ended, from what the export returned (or that the outer timeout fired).
+    fn classify(
+        &self,
+        ended: Result<wasmtime::Result<Result<wit::Outcome, wit::ConnectorError>>, Elapsed>,
+        hit: Option<LimitHit>,
+        limits: &Limits,
+    ) -> CallResult {
         match ended {
             Ok(Ok(Ok(outcome))) if !self.call.put_out(outcome.summary.len() as u64) => {
                 CallResult::Aborted {
