@@ -23,6 +23,7 @@ use crate::runtime::{
     CallSetup, DataSources, Event, InvocationReport, LimitOverrides, Limits, Prepared, Sandbox,
 };
 use crate::state::Live;
+use crate::status::InstallationStatus;
 use crate::vault::VaultKey;
 use crate::views::{self, Emitted, Installation, Installed};
 
@@ -347,7 +348,7 @@ impl Host {
         let event = new_event(topic, subject_id)?;
         let mut deliveries = Vec::new();
         for row in registry::installations(&self.db, merchant).await? {
-            if row.status == "active"
+            if row.status == InstallationStatus::Active
                 && let Some(report) = self.run(merchant, &row.id, &event, Some(topic)).await?
             {
                 deliveries.push(report);
@@ -368,14 +369,14 @@ impl Host {
         let row = self.row(merchant, key).await?;
         let not_active = |status: String| Error::NotActive {
             installation: row.id.clone(),
-            hint: match status.as_str() {
-                "disabled" => "enable it first (`airlock enable`)",
+            hint: match row.status {
+                InstallationStatus::Disabled => "enable it first (`airlock enable`)",
                 _ => "approve it first (`airlock approve`)",
             },
             status,
         };
-        if row.status != "active" {
-            return Err(not_active(row.status.clone()));
+        if row.status != InstallationStatus::Active {
+            return Err(not_active(row.status.to_string()));
         }
         let event = new_event(topic, subject_id)?;
         // `None`: it changed state between the two reads; say so the same way.
@@ -446,10 +447,10 @@ impl Host {
         key: &str,
     ) -> Result<InvocationReport, Error> {
         let row = self.row(merchant, key).await?;
-        if row.status == "pending" {
+        if row.status == InstallationStatus::Pending {
             return Err(Error::NotActive {
                 installation: row.id.clone(),
-                status: row.status.clone(),
+                status: row.status.to_string(),
                 hint: "approve it first (`airlock approve`)",
             });
         }
@@ -487,7 +488,7 @@ impl Host {
         let Some(row) = registry::installation(&self.db, merchant, id.as_str()).await? else {
             return Ok(None);
         };
-        if row.status != "active" {
+        if row.status != InstallationStatus::Active {
             return Ok(None);
         }
         let prepared = self.prepared_for(&row).await?;

@@ -32,6 +32,7 @@ mod redact;
 mod runtime;
 pub mod signing;
 mod state;
+mod status;
 pub mod topics;
 mod upgrade;
 pub mod vault;
@@ -48,5 +49,6 @@ pub use runtime::{
     Event, InvocationReport, LimitOverrides, Limits, Prepared, Sandbox, engine_config,
 };
 pub use state::Access;
+pub use status::{InstallationStatus, UnknownStatus};
 pub use upgrade::Upgraded;
 pub use views::{Approval, Emitted, Installation, Installed};

@@ -14,6 +14,7 @@ use crate::grants::{Scope, ScopeSet};
 use crate::ids::MerchantId;
 use crate::manifest::Manifest;
 use crate::prompt::{Language, Prompt};
+use crate::status::InstallationStatus;
 use crate::views::Installation;
 
 /// What an upgrade did.
@@ -137,7 +138,7 @@ impl Host {
             && optional.is_empty()
             && connections.0.is_empty()
             && connections.1.is_empty());
-        let waits = row.status != "pending" && wider;
+        let waits = row.status != InstallationStatus::Pending && wider;
         let mut entry = AuditEntry::new(merchant, Some(&row.id), actor, "upgrade");
         if waits {
             lifecycle::set_pending(&self.db, &row.id, &artifact).await?;
@@ -216,7 +217,7 @@ impl Host {
         let keep = approved.intersect(new.declared());
         let add = required.union(chosen).intersect(self.policy);
         lifecycle::switch_version(&self.db, &row.id, &artifact, keep, add, by).await?;
-        lifecycle::set_status(&self.db, &row.id, "active").await?;
+        lifecycle::set_status(&self.db, &row.id, InstallationStatus::Active).await?;
         self.signals.changed(&row.id);
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "approve-upgrade");
         entry.detail = format!("{} -> {}; added {}", old.version, new.version, add);

@@ -8,6 +8,7 @@ use crate::artifact::Artifact;
 use crate::grants::{Scope, ScopeSet};
 use crate::ids::{Digest, InstallationId, MerchantId};
 use crate::manifest::Manifest;
+use crate::status::InstallationStatus;
 
 /// A merchant's plan: how many connected apps it allows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +28,7 @@ pub(crate) struct InstallationRow {
     pub merchant: MerchantId,
     pub connector_id: String,
     pub digest: String,
-    pub status: String,
+    pub status: InstallationStatus,
     pub installed_at: i64,
     /// A newer version waiting for approval of the scopes it adds.
     pub pending_digest: Option<String>,
@@ -157,12 +158,13 @@ pub(crate) async fn insert_installation(
     store_artifact(&mut tx, artifact).await?;
     sqlx::query(
         "INSERT INTO installations (id, merchant_id, connector_id, digest, status, generation, installed_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
     )
     .bind(id.as_str())
     .bind(merchant.as_str())
     .bind(&artifact.manifest.id)
     .bind(artifact.digest.to_hex())
+    .bind(InstallationStatus::Pending.as_str())
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -195,16 +197,24 @@ pub(crate) async fn store_artifact(
     Ok(())
 }
 
-fn installation_from(row: &AnyRow) -> Result<InstallationRow, sqlx::Error> {
+/// An installation row without its approvals; `action` names the read in errors. A status
+/// this host does not know is [`DbError::Corrupt`], not a guess.
+fn installation_from(row: &AnyRow, action: &'static str) -> Result<InstallationRow, DbError> {
+    let read = || DbError::sql(action);
+    let id = InstallationId::new(row.try_get::<String, _>("id").map_err(read())?);
+    let status: String = row.try_get("status").map_err(read())?;
+    let status = status
+        .parse::<InstallationStatus>()
+        .map_err(|e| DbError::Corrupt(format!("installation {id}: {e}")))?;
     Ok(InstallationRow {
-        id: InstallationId::new(row.try_get::<String, _>("id")?),
-        merchant: MerchantId::new(row.try_get::<String, _>("merchant_id")?),
-        connector_id: row.try_get("connector_id")?,
-        digest: row.try_get("digest")?,
-        status: row.try_get("status")?,
-        installed_at: row.try_get("installed_at")?,
-        pending_digest: row.try_get("pending_digest")?,
+        merchant: MerchantId::new(row.try_get::<String, _>("merchant_id").map_err(read())?),
+        connector_id: row.try_get("connector_id").map_err(read())?,
+        digest: row.try_get("digest").map_err(read())?,
+        status,
+        installed_at: row.try_get("installed_at").map_err(read())?,
+        pending_digest: row.try_get("pending_digest").map_err(read())?,
         approvals: Vec::new(),
+        id,
     })
 }
 
@@ -255,9 +265,9 @@ pub(crate) async fn installations(
         .map_err(DbError::sql("read installations"))?;
     let rows = rows
         .iter()
-        .map(installation_from)
-        .collect::<Result<Vec<_>, _>>();
-    with_approvals(db, rows.map_err(DbError::sql("read installations"))?).await
+        .map(|row| installation_from(row, "read installations"))
+        .collect::<Result<Vec<_>, _>>()?;
+    with_approvals(db, rows).await
 }
 
 /// One installation of `merchant`, by installation id or connector id.
@@ -276,7 +286,7 @@ pub(crate) async fn installation(
         .await
         .map_err(DbError::sql("read installation"))?;
     let Some(row) = row else { return Ok(None) };
-    let row = installation_from(&row).map_err(DbError::sql("read installation"))?;
+    let row = installation_from(&row, "read installation")?;
     Ok(with_approvals(db, vec![row]).await?.pop())
 }
 
@@ -302,9 +312,10 @@ pub(crate) async fn approve(
         .await
         .map_err(DbError::sql("approve"))?;
     }
-    sqlx::query("UPDATE installations SET status = 'active', generation = generation + 1, updated_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE installations SET status = $3, generation = generation + 1, updated_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
+        .bind(InstallationStatus::Active.as_str())
         .execute(&mut *tx)
         .await
         .map_err(DbError::sql("approve"))?;
