@@ -79,7 +79,8 @@ impl Host {
         by: &str,
     ) -> Result<Installation, Error> {
         let (from, to) = (InstallationStatus::Active, InstallationStatus::Disabled);
-        self.transition(merchant, key, by, "disable", from, to).await
+        self.transition(merchant, key, by, "disable", from, to)
+            .await
     }
 
     /// Resume a disabled app with the grants it had.

@@ -1,31 +1,34 @@
-//! [`Host`]: the public face of the library. Installs, approvals, events and invocations go
-//! through it; every call into a connector runs under the installation's effective grant.
+//! [`Host`] and [`HostBuilder`]: the public face of the library, its state, and the lookups
+//! every operation shares (an installation's row, manifest, grant and compiled component).
+//! Installs, approvals, events and invocations go through it; every call into a connector runs
+//! under the installation's effective grant.
+
+mod audit;
+mod install;
+mod invoke;
+mod limits;
+mod slots;
 
 use std::sync::Arc;
 
 use crate::artifact::Artifact;
 use crate::commerce::{CommerceData, ConnectorStorage};
-use crate::db::audit::{self, AuditEntry};
 use crate::db::commerce::SqlCommerce;
 use crate::db::lifecycle::SqlGrants;
-use crate::db::registry::{self, InstallOutcome, InstallationRow, Plan};
+use crate::db::registry::{self, InstallationRow, Plan};
 use crate::db::secrets::Secrets;
 use crate::db::storage::SqlStorage;
-use crate::db::{Db, DbError, now_ms};
+use crate::db::{Db, DbError};
 use crate::error::Error;
-use crate::grants::{Grant, Scope, ScopeSet};
-use crate::ids::{InstallationId, MerchantId};
+use crate::grants::{Grant, ScopeSet};
+use crate::ids::MerchantId;
 use crate::live::Signals;
-use crate::manifest::{Manifest, Topic};
+use crate::manifest::Manifest;
 use crate::outbound::NetworkPolicy;
-use crate::prompt::{Language, Prompt};
-use crate::runtime::{
-    CallSetup, DataSources, Event, InvocationReport, LimitOverrides, Limits, Prepared, Sandbox,
-};
-use crate::state::Live;
-use crate::status::InstallationStatus;
+use crate::runtime::{DataSources, Limits, Prepared, Sandbox};
 use crate::vault::VaultKey;
-use crate::views::{self, Emitted, Installation, Installed};
+
+use slots::Slots;
 
 /// Builds a [`Host`].
 pub struct HostBuilder {
@@ -99,7 +102,7 @@ impl HostBuilder {
                 .unwrap_or_else(|| Arc::new(SqlStorage::new(self.db.clone()))),
         };
         Ok(Host {
-            running: Arc::default(),
+            running: Slots::default(),
             secrets,
             grants: Arc::new(SqlGrants::new(self.db.clone())),
             db: self.db,
@@ -126,28 +129,7 @@ pub struct Host {
     grants: Arc<SqlGrants>,
     pub(crate) secrets: Arc<Secrets>,
     /// Invocations running per installation, for the concurrency limit.
-    running: Arc<std::sync::Mutex<std::collections::HashMap<InstallationId, u32>>>,
-}
-
-/// Holds one slot of an installation's concurrency limit; frees it when dropped.
-struct Running {
-    map: Arc<std::sync::Mutex<std::collections::HashMap<InstallationId, u32>>>,
-    id: InstallationId,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = map.get_mut(&self.id) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.id);
-            }
-        }
-    }
+    running: Slots,
 }
 
 impl Host {
@@ -180,11 +162,6 @@ impl Host {
         SqlCommerce::new(self.db.clone())
     }
 
-    /// The limits every invocation runs under.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// Create or update a plan.
     pub async fn put_plan(&self, id: &str, name: &str, app_slots: i64) -> Result<(), Error> {
         let plan = Plan {
@@ -198,352 +175,6 @@ impl Host {
     /// Create or update a merchant on a plan.
     pub async fn put_merchant(&self, id: &MerchantId, name: &str, plan: &str) -> Result<(), Error> {
         Ok(registry::put_merchant(&self.db, id, name, plan).await?)
-    }
-
-    /// Validate, compile and check an artifact, then install it for `merchant` pending
-    /// approval. Nothing is stored unless every check passes.
-    pub async fn install(
-        &self,
-        merchant: &MerchantId,
-        bytes: &[u8],
-        actor: &str,
-    ) -> Result<Installed, Error> {
-        // Cheap checks first: an unknown merchant or a refused manifest costs no compilation.
-        let plan = registry::plan_of(&self.db, merchant)
-            .await?
-            .ok_or_else(|| Error::UnknownMerchant(merchant.clone()))?;
-        let artifact = Artifact::parse(bytes)?;
-        self.check_provenance(&artifact).await?;
-        if let Some(scope) = artifact
-            .manifest
-            .required()
-            .minus(self.policy)
-            .iter()
-            .next()
-        {
-            return Err(Error::PolicyForbids {
-                scope,
-                connector: artifact.manifest.id.clone(),
-            });
-        }
-        let prepared = self.prepare(&artifact).await?;
-        let manifest = &prepared.manifest;
-        let id = InstallationId::generate();
-        match registry::insert_installation(&self.db, merchant, &plan, &artifact, &id).await? {
-            InstallOutcome::Installed => {}
-            InstallOutcome::PlanFull { used } => {
-                return Err(Error::PlanLimit {
-                    merchant: merchant.clone(),
-                    plan: plan.name,
-                    slots: plan.app_slots,
-                    used,
-                });
-            }
-            InstallOutcome::AlreadyInstalled(installation) => {
-                return Err(Error::AlreadyInstalled {
-                    connector: manifest.id.clone(),
-                    installation,
-                });
-            }
-        }
-        let mut entry = AuditEntry::new(merchant, Some(&id), actor, "install");
-        entry.detail = format!("{} {} {}", manifest.id, manifest.version, artifact.digest);
-        audit::append(&self.db, &[entry]).await?;
-        let installation = self.installation(merchant, id.as_str()).await?;
-        Ok(Installed {
-            installation,
-            prompt: Prompt::for_manifest(manifest, Language::En),
-        })
-    }
-
-    /// Approve every required scope and the chosen optional ones; the installation becomes
-    /// active. `key` is an installation id or a connector id.
-    pub async fn approve(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-        optional: &[Scope],
-        approver: &str,
-    ) -> Result<Installation, Error> {
-        let row = self.row(merchant, key).await?;
-        if let Some(pending) = row.pending_digest.clone() {
-            return self
-                .approve_upgrade(merchant, &row, &pending, optional, approver)
-                .await;
-        }
-        let manifest = self.manifest_of(&row).await?;
-        let offered = manifest.optional();
-        if let Some(scope) = optional.iter().copied().find(|s| !offered.contains(*s)) {
-            return Err(Error::NotOptional {
-                scope,
-                connector: manifest.id.clone(),
-                optional: offered,
-            });
-        }
-        let chosen: ScopeSet = optional.iter().copied().collect();
-        let scopes = manifest.required().union(chosen).intersect(self.policy);
-        registry::approve(&self.db, &row.id, scopes, approver).await?;
-        let entries: Vec<AuditEntry> = scopes
-            .iter()
-            .map(|scope| {
-                let mut e = AuditEntry::new(merchant, Some(&row.id), approver, "approve");
-                e.scope = Some(scope.to_string());
-                e
-            })
-            .collect();
-        audit::append(&self.db, &entries).await?;
-        self.installation(merchant, row.id.as_str()).await
-    }
-
-    /// The capability prompt of an installation, in `language`.
-    pub async fn prompt(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-        language: Language,
-    ) -> Result<Prompt, Error> {
-        let row = self.row(merchant, key).await?;
-        Ok(Prompt::for_manifest(
-            &self.manifest_of(&row).await?,
-            language,
-        ))
-    }
-
-    /// Every installation of `merchant`.
-    pub async fn list(&self, merchant: &MerchantId) -> Result<Vec<Installation>, Error> {
-        let mut out = Vec::new();
-        for row in registry::installations(&self.db, merchant).await? {
-            let manifest = self.manifest_of(&row).await?;
-            let grant = self.grant(&manifest, &row);
-            let pending = self.pending_manifest(&row).await?;
-            out.push(views::installation(row, &manifest, grant, pending.as_ref()));
-        }
-        Ok(out)
-    }
-
-    /// One installation, by installation id or connector id.
-    pub async fn installation(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-    ) -> Result<Installation, Error> {
-        let row = self.row(merchant, key).await?;
-        let manifest = self.manifest_of(&row).await?;
-        let grant = self.grant(&manifest, &row);
-        let pending = self.pending_manifest(&row).await?;
-        Ok(views::installation(row, &manifest, grant, pending.as_ref()))
-    }
-
-    /// Deliver a new `topic` event about `subject_id` to every active installation of
-    /// `merchant` that subscribed to it and holds the scope the topic needs.
-    pub async fn emit(
-        &self,
-        merchant: &MerchantId,
-        topic: Topic,
-        subject_id: &str,
-    ) -> Result<Emitted, Error> {
-        if registry::plan_of(&self.db, merchant).await?.is_none() {
-            return Err(Error::UnknownMerchant(merchant.clone()));
-        }
-        let event = new_event(topic, subject_id)?;
-        let mut deliveries = Vec::new();
-        for row in registry::installations(&self.db, merchant).await? {
-            if row.status == InstallationStatus::Active
-                && let Some(report) = self.run(merchant, &row.id, &event, Some(topic)).await?
-            {
-                deliveries.push(report);
-            }
-        }
-        Ok(Emitted { event, deliveries })
-    }
-
-    /// Deliver one event to one installation directly (a replay, or `dev run`), under its
-    /// grant. The installation must be active.
-    pub async fn invoke(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-        topic: Topic,
-        subject_id: &str,
-    ) -> Result<InvocationReport, Error> {
-        let row = self.row(merchant, key).await?;
-        let not_active = |status: String| Error::NotActive {
-            installation: row.id.clone(),
-            hint: match row.status {
-                InstallationStatus::Disabled => "enable it first (`airlock enable`)",
-                _ => "approve it first (`airlock approve`)",
-            },
-            status,
-        };
-        if row.status != InstallationStatus::Active {
-            return Err(not_active(row.status.to_string()));
-        }
-        let event = new_event(topic, subject_id)?;
-        // `None`: it changed state between the two reads; say so the same way.
-        self.run(merchant, &row.id, &event, None)
-            .await?
-            .ok_or_else(|| not_active("no longer active".into()))
-    }
-
-    /// Override the per-call limits for every merchant on `plan`; an empty set clears them.
-    pub async fn set_plan_limits(
-        &self,
-        plan: &str,
-        overrides: &LimitOverrides,
-        by: &str,
-    ) -> Result<(), Error> {
-        if !crate::db::limits::set_plan(&self.db, plan, overrides).await? {
-            return Err(Error::UnknownPlan(plan.chars().take(64).collect()));
-        }
-        self.audit_limits("limits.plan", plan, overrides, by).await
-    }
-
-    /// Override the per-call limits of `connector` wherever it is installed (over the plan's).
-    pub async fn set_connector_limits(
-        &self,
-        connector: &str,
-        overrides: &LimitOverrides,
-        by: &str,
-    ) -> Result<(), Error> {
-        crate::db::limits::set_connector(&self.db, connector, overrides, by).await?;
-        self.audit_limits("limits.connector", connector, overrides, by)
-            .await
-    }
-
-    /// A platform-level audit line (merchant `-`) for a change of limits.
-    async fn audit_limits(
-        &self,
-        action: &str,
-        target: &str,
-        overrides: &LimitOverrides,
-        by: &str,
-    ) -> Result<(), Error> {
-        let mut entry = AuditEntry::new(&MerchantId::new("-"), None, by, action);
-        entry.detail = format!(
-            "{target}: {}",
-            serde_json::to_string(overrides).unwrap_or_default()
-        );
-        Ok(audit::append(&self.db, &[entry]).await?)
-    }
-
-    /// The limits an installation's calls run under: the host's, then its merchant's plan's,
-    /// then its connector's.
-    pub async fn limits_for(&self, merchant: &MerchantId, key: &str) -> Result<Limits, Error> {
-        let row = self.row(merchant, key).await?;
-        self.effective_limits(&row).await
-    }
-
-    async fn effective_limits(&self, row: &InstallationRow) -> Result<Limits, Error> {
-        let (plan, connector) =
-            crate::db::limits::overrides(&self.db, &row.merchant, &row.connector_id).await?;
-        Ok(self.limits.with(&plan).with(&connector))
-    }
-
-    /// Run an installation's `health-check` export under its grant and limits (active or
-    /// disabled: a merchant checks a paused app before enabling it again).
-    pub async fn health_check(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-    ) -> Result<InvocationReport, Error> {
-        let row = self.row(merchant, key).await?;
-        if row.status == InstallationStatus::Pending {
-            return Err(Error::NotActive {
-                installation: row.id.clone(),
-                status: row.status.to_string(),
-                hint: "approve it first (`airlock approve`)",
-            });
-        }
-        let prepared = self.prepared_for(&row).await?;
-        let grant = self.grant(&prepared.manifest, &row);
-        let limits = self.effective_limits(&row).await?;
-        let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant);
-        let report = self
-            .runtime
-            .health_check(&prepared, setup, &self.sources, &limits)
-            .await;
-        let lines = audit::invocation_lines(&row.merchant, &row.id, &report);
-        audit::append(&self.db, &lines).await?;
-        Ok(report)
-    }
-
-    /// The newest `limit` audit entries of `merchant`, oldest first.
-    pub async fn audit(&self, merchant: &MerchantId, limit: u32) -> Result<Vec<AuditEntry>, Error> {
-        Ok(audit::recent(&self.db, merchant, limit).await?)
-    }
-
-    /// Run one installation for `event` if it is active (and, with `topic`, subscribed and
-    /// granted for it). The generation is read before the row: a change committed before that
-    /// is in the row, a later one moves the generation and reaches the call at its next host
-    /// call or epoch tick.
-    async fn run(
-        &self,
-        merchant: &MerchantId,
-        id: &InstallationId,
-        event: &Event,
-        topic: Option<Topic>,
-    ) -> Result<Option<InvocationReport>, Error> {
-        let signal = self.signals.get(id);
-        let started = signal.generation();
-        let Some(row) = registry::installation(&self.db, merchant, id.as_str()).await? else {
-            return Ok(None);
-        };
-        if row.status != InstallationStatus::Active {
-            return Ok(None);
-        }
-        let prepared = self.prepared_for(&row).await?;
-        let manifest = &prepared.manifest;
-        let grant = self.grant(manifest, &row);
-        if let Some(topic) = topic
-            && !(manifest.events.contains(&topic) && grant.allows(topic.needs()))
-        {
-            return Ok(None);
-        }
-        let live = Live {
-            signal,
-            started,
-            source: self.grants.clone(),
-            declared: manifest.declared(),
-            policy: self.policy,
-        };
-        let limits = self.effective_limits(&row).await?;
-        let report = match self.claim(&row.id, limits.max_concurrent) {
-            Some(_slot) => {
-                let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant).live(live);
-                self.runtime
-                    .invoke(&prepared, setup, &self.sources, &limits, event)
-                    .await
-            }
-            None => InvocationReport::refused(
-                &row.id,
-                &manifest.id,
-                event,
-                &limits,
-                crate::runtime::AbortReason::Busy {
-                    limit: limits.max_concurrent,
-                },
-            ),
-        };
-        let lines = audit::invocation_lines(&row.merchant, &row.id, &report);
-        audit::append(&self.db, &lines).await?;
-        Ok(Some(report))
-    }
-
-    /// Take one of the installation's concurrent-invocation slots, if one is free.
-    fn claim(&self, id: &InstallationId, limit: u32) -> Option<Running> {
-        let mut map = self
-            .running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = map.entry(id.clone()).or_insert(0);
-        if *n >= limit {
-            return None;
-        }
-        *n += 1;
-        Some(Running {
-            map: self.running.clone(),
-            id: id.clone(),
-        })
     }
 
     fn grant(&self, manifest: &Manifest, row: &InstallationRow) -> Grant {
@@ -592,6 +223,7 @@ impl Host {
         self.prepare(&artifact).await
     }
 
+    /// Compile (and check the imports of) an artifact off the async threads.
     pub(crate) async fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, Error> {
         let runtime = self.runtime.clone();
         let artifact = artifact.clone();
@@ -600,16 +232,4 @@ impl Host {
             .map_err(|e| Error::Engine(e.to_string()))?
             .map_err(Error::from)
     }
-}
-
-fn new_event(topic: Topic, subject_id: &str) -> Result<Event, Error> {
-    if subject_id.is_empty() || subject_id.len() > 128 || subject_id.chars().any(char::is_control) {
-        return Err(Error::BadSubject);
-    }
-    Ok(Event {
-        id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
-        topic,
-        subject_id: subject_id.to_owned(),
-        occurred_at: now_ms().max(0) as u64,
-    })
 }
