@@ -41,8 +41,15 @@ impl GrantSource for SqlGrants {
             .await?;
         let mut approved = ScopeSet::EMPTY;
         for row in rows {
-            if let Ok(scope) = row.try_get::<String, _>("scope")?.parse::<Scope>() {
-                approved = approved.with(scope);
+            let name = row.try_get::<String, _>("scope")?;
+            match name.parse::<Scope>() {
+                Ok(scope) => approved = approved.with(scope),
+                // A scope this host no longer knows grants nothing.
+                Err(_) => tracing::warn!(
+                    installation = %installation,
+                    scope = %name.chars().take(64).collect::<String>(),
+                    "ignoring an approval of a scope this host does not know"
+                ),
             }
         }
         Ok(Some(approved))

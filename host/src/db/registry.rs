@@ -124,7 +124,6 @@ pub(crate) async fn insert_installation(
     artifact: &Artifact,
     id: &InstallationId,
 ) -> Result<InstallOutcome, DbError> {
-    let err = DbError::sql("install");
     let mut tx = db.pool.begin().await.map_err(DbError::sql("install"))?;
     if db.backend() == Backend::Postgres {
         // Serialise installs of one merchant across host nodes so slots cannot be overbooked.
@@ -134,25 +133,8 @@ pub(crate) async fn insert_installation(
             .await
             .map_err(DbError::sql("install"))?;
     }
-    let existing =
-        sqlx::query("SELECT id FROM installations WHERE merchant_id = $1 AND connector_id = $2")
-            .bind(merchant.as_str())
-            .bind(&artifact.manifest.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(DbError::sql("install"))?;
-    if let Some(row) = existing {
-        let id: String = row.try_get("id").map_err(err)?;
-        return Ok(InstallOutcome::AlreadyInstalled(InstallationId::new(id)));
-    }
-    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM installations WHERE merchant_id = $1")
-        .bind(merchant.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|r| r.try_get("n"))
-        .map_err(DbError::sql("install"))?;
-    if used >= plan.app_slots {
-        return Ok(InstallOutcome::PlanFull { used });
+    if let Some(refused) = refusal(&mut tx, merchant, plan, &artifact.manifest.id).await? {
+        return Ok(refused);
     }
     let now = now_ms();
     store_artifact(&mut tx, artifact).await?;
@@ -171,6 +153,36 @@ pub(crate) async fn insert_installation(
     .map_err(DbError::sql("install"))?;
     tx.commit().await.map_err(DbError::sql("install"))?;
     Ok(InstallOutcome::Installed)
+}
+
+/// Inside the install transaction: why `connector` cannot be installed for `merchant` (it
+/// already is, or the plan has no free slot), if it cannot.
+async fn refusal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    merchant: &MerchantId,
+    plan: &Plan,
+    connector: &str,
+) -> Result<Option<InstallOutcome>, DbError> {
+    let existing =
+        sqlx::query("SELECT id FROM installations WHERE merchant_id = $1 AND connector_id = $2")
+            .bind(merchant.as_str())
+            .bind(connector)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(DbError::sql("install"))?;
+    if let Some(row) = existing {
+        let id: String = row.try_get("id").map_err(DbError::sql("install"))?;
+        return Ok(Some(InstallOutcome::AlreadyInstalled(InstallationId::new(
+            id,
+        ))));
+    }
+    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM installations WHERE merchant_id = $1")
+        .bind(merchant.as_str())
+        .fetch_one(&mut **tx)
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(DbError::sql("install"))?;
+    Ok((used >= plan.app_slots).then_some(InstallOutcome::PlanFull { used }))
 }
 
 /// Store an artifact's bytes and manifest once per digest (shared by every merchant).
@@ -222,6 +234,7 @@ async fn with_approvals(
     db: &Db,
     mut rows: Vec<InstallationRow>,
 ) -> Result<Vec<InstallationRow>, DbError> {
+    let read = || DbError::sql("read grants");
     for row in &mut rows {
         let grants = sqlx::query(
             "SELECT scope, approved_by, approved_at FROM grants WHERE installation_id = $1 ORDER BY scope",
@@ -229,19 +242,22 @@ async fn with_approvals(
         .bind(row.id.as_str())
         .fetch_all(&db.pool)
         .await
-        .map_err(DbError::sql("read grants"))?;
+        .map_err(read())?;
         for g in grants {
-            let name: String = g.try_get("scope").map_err(DbError::sql("read grants"))?;
+            let name: String = g.try_get("scope").map_err(read())?;
             // A scope this host no longer knows grants nothing; skip it rather than fail.
-            if let Ok(scope) = name.parse::<Scope>() {
-                let by: String = g
-                    .try_get("approved_by")
-                    .map_err(DbError::sql("read grants"))?;
-                let at: i64 = g
-                    .try_get("approved_at")
-                    .map_err(DbError::sql("read grants"))?;
-                row.approvals.push((scope, by, at));
-            }
+            let Ok(scope) = name.parse::<Scope>() else {
+                tracing::warn!(
+                    installation = %row.id,
+                    merchant = %row.merchant,
+                    scope = %name.chars().take(64).collect::<String>(),
+                    "skipping an approval of a scope this host does not know"
+                );
+                continue;
+            };
+            let by: String = g.try_get("approved_by").map_err(read())?;
+            let at: i64 = g.try_get("approved_at").map_err(read())?;
+            row.approvals.push((scope, by, at));
         }
     }
     Ok(rows)
