@@ -4,6 +4,7 @@ use crate::artifact::ArtifactError;
 use crate::db::DbError;
 use crate::grants::{Scope, ScopeSet};
 use crate::ids::{InstallationId, MerchantId};
+use crate::status::InstallationStatus;
 
 /// Why a host operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +82,8 @@ pub enum Error {
     NotActive {
         /// The installation.
         installation: InstallationId,
-        /// Its status.
+        /// Its status (`pending`, `disabled`), or why it is not running (`no longer active`
+        /// when it changed while the call was being set up).
         status: String,
         /// What to do.
         hint: &'static str,
@@ -108,11 +110,11 @@ pub enum Error {
         /// The installation.
         installation: InstallationId,
         /// Its status.
-        status: String,
+        status: InstallationStatus,
         /// What was asked.
         action: &'static str,
         /// The status the action needs.
-        needs: &'static str,
+        needs: InstallationStatus,
     },
     /// The upgrade is another connector, or another publisher's.
     #[error("an upgrade must keep the connector's {field}: `{offered}` is not `{current}`")]

@@ -39,6 +39,28 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
+/// Names `lib.rs` re-exports at the crate root (`pub use module::{A, B}`), by defining module:
+/// `crate::Host` is an edge to `host`.
+fn reexports(lib: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    // Not `code_of`: lib.rs declares a test-only module before its re-exports.
+    let code: Vec<&str> = lib.lines().map(|l| l.split("//").next().unwrap_or("")).collect();
+    for statement in code.join("\n").split(';') {
+        let Some(rest) = statement.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let module = leading_ident(rest);
+        let names = rest.split_once('{').map_or(rest, |(_, n)| n);
+        for name in names.split([',', '}']) {
+            let name = name.rsplit("::").next().unwrap_or("").trim();
+            if !name.is_empty() {
+                out.insert(name.to_owned(), module.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Top-level modules `code` names through `crate::x` or `use crate::{x, y::z}`.
 fn references(code: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -100,9 +122,16 @@ fn graph() -> Graph {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut graph = Graph::new();
     collect(&src, &src, &mut graph);
+    let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs is readable");
+    let reexported = reexports(&lib);
     let modules: BTreeSet<String> = graph.keys().cloned().collect();
-    for edges in graph.values_mut() {
-        edges.retain(|t| modules.contains(t));
+    for (module, edges) in graph.iter_mut() {
+        let named: BTreeSet<String> = std::mem::take(edges)
+            .into_iter()
+            .map(|t| reexported.get(&t).cloned().unwrap_or(t))
+            .filter(|t| modules.contains(t) && t != module)
+            .collect();
+        *edges = named;
     }
     graph
 }
@@ -179,4 +208,7 @@ fn the_checker_sees_grouped_imports_and_finds_cycles() {
     assert!(find_cycle(&cyclic).is_some());
     cyclic.insert("y".into(), BTreeSet::new());
     assert!(find_cycle(&cyclic).is_none());
+    let roots = reexports("pub use host::{Host, HostBuilder};\npub use a::b::C;");
+    assert_eq!(roots.get("Host").map(String::as_str), Some("host"));
+    assert_eq!(roots.get("C").map(String::as_str), Some("a"));
 }

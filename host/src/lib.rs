@@ -38,11 +38,8 @@ mod redact;
 mod report;
 mod runtime;
 pub mod signing;
+mod status;
 mod text;
-/// Old path of the revocation hook, until the registry layer names `crate::call::Live`.
-mod state {
-    pub(crate) use crate::call::Live;
-}
 pub mod topics;
 mod upgrade;
 pub mod vault;
@@ -60,5 +57,6 @@ pub use lifecycle::Uninstalled;
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
 pub use runtime::{CallSetup, Connections, DataSources, Prepared, Sandbox, engine_config};
+pub use status::{InstallationStatus, UnknownStatus};
 pub use upgrade::Upgraded;
 pub use views::{Approval, Emitted, Installation, Installed};

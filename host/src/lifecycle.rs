@@ -9,6 +9,7 @@ use crate::db::lifecycle::{self, Deleted};
 use crate::error::Error;
 use crate::grants::Scope;
 use crate::ids::{InstallationId, MerchantId};
+use crate::status::InstallationStatus;
 use crate::views::Installation;
 
 /// What an uninstall did.
@@ -77,7 +78,8 @@ impl Host {
         key: &str,
         by: &str,
     ) -> Result<Installation, Error> {
-        self.transition(merchant, key, by, "disable", "active", "disabled")
+        let (from, to) = (InstallationStatus::Active, InstallationStatus::Disabled);
+        self.transition(merchant, key, by, "disable", from, to)
             .await
     }
 
@@ -88,8 +90,8 @@ impl Host {
         key: &str,
         by: &str,
     ) -> Result<Installation, Error> {
-        self.transition(merchant, key, by, "enable", "disabled", "active")
-            .await
+        let (from, to) = (InstallationStatus::Disabled, InstallationStatus::Active);
+        self.transition(merchant, key, by, "enable", from, to).await
     }
 
     async fn transition(
@@ -98,8 +100,8 @@ impl Host {
         key: &str,
         by: &str,
         action: &'static str,
-        from: &'static str,
-        to: &'static str,
+        from: InstallationStatus,
+        to: InstallationStatus,
     ) -> Result<Installation, Error> {
         let row = self.row(merchant, key).await?;
         if row.status != from {
@@ -111,7 +113,7 @@ impl Host {
             });
         }
         lifecycle::set_status(&self.db, &row.id, to).await?;
-        if to == "active" {
+        if to == InstallationStatus::Active {
             self.signals.changed(&row.id);
         } else {
             self.signals.stopped(&row.id);

@@ -14,6 +14,7 @@ use crate::grants::{Scope, ScopeSet};
 use crate::ids::MerchantId;
 use crate::manifest::Manifest;
 use crate::prompt::{Language, Prompt};
+use crate::status::InstallationStatus;
 use crate::views::Installation;
 
 /// What an upgrade did.
@@ -59,20 +60,62 @@ fn added_connections(old: &Manifest, new: &Manifest) -> (Vec<String>, Vec<String
     (origins, secrets)
 }
 
-/// `new` restricted to what it adds: what the merchant is asked about.
-fn difference(
-    new: &Manifest,
+/// Everything a new version asks for beyond what the merchant approved for the old one.
+struct Additions {
+    /// Required scopes not approved.
     required: ScopeSet,
+    /// Optional scopes the old version did not offer.
     optional: ScopeSet,
-    connections: &(Vec<String>, Vec<String>),
-) -> Manifest {
-    let mut diff = new.clone();
-    diff.scopes.required.retain(|r| required.contains(r.scope));
-    diff.scopes.optional.retain(|r| optional.contains(r.scope));
-    diff.http
-        .retain(|h| connections.0.contains(&h.origin.to_string()));
-    diff.secrets.retain(|s| connections.1.contains(&s.name));
-    diff
+    /// Origins, and secrets, that reach further (see [`added_connections`]).
+    connections: (Vec<String>, Vec<String>),
+}
+
+impl Additions {
+    fn between(old: &Manifest, new: &Manifest, approved: ScopeSet) -> Self {
+        let (required, optional) = added(old, new, approved);
+        Additions {
+            required,
+            optional,
+            connections: added_connections(old, new),
+        }
+    }
+
+    /// Nothing beyond what is approved: the upgrade can apply at once.
+    fn is_empty(&self) -> bool {
+        self.required.is_empty()
+            && self.optional.is_empty()
+            && self.connections.0.is_empty()
+            && self.connections.1.is_empty()
+    }
+
+    /// What the merchant is asked about, for the audit line.
+    fn asks(&self) -> String {
+        let mut asks: Vec<String> = self
+            .required
+            .union(self.optional)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        asks.extend(self.connections.0.iter().cloned());
+        asks.extend(self.connections.1.iter().map(|n| format!("secret {n}")));
+        asks.join(", ")
+    }
+
+    /// The prompt for `new` restricted to what it adds.
+    fn prompt(&self, new: &Manifest, language: Language) -> Prompt {
+        let mut diff = new.clone();
+        diff.scopes
+            .required
+            .retain(|r| self.required.contains(r.scope));
+        diff.scopes
+            .optional
+            .retain(|r| self.optional.contains(r.scope));
+        diff.http
+            .retain(|h| self.connections.0.contains(&h.origin.to_string()));
+        diff.secrets
+            .retain(|s| self.connections.1.contains(&s.name));
+        Prompt::for_manifest(&diff, language)
+    }
 }
 
 fn check_successor(old: &Manifest, new: &Manifest) -> Result<(), Error> {
@@ -120,51 +163,27 @@ impl Host {
         let row = self.row(merchant, key).await?;
         let old = self.manifest_of(&row).await?;
         let artifact = Artifact::parse(bytes)?;
-        let new = artifact.manifest.clone();
-        check_successor(&old, &new)?;
+        let new = &artifact.manifest;
+        check_successor(&old, new)?;
         self.check_provenance(&artifact).await?;
-        if let Some(scope) = new.required().minus(self.policy).iter().next() {
-            return Err(Error::PolicyForbids {
-                scope,
-                connector: new.id.clone(),
-            });
-        }
+        self.check_policy(new)?;
         self.prepare(&artifact).await?;
-        let approved = row.approved();
-        let (required, optional) = added(&old, &new, approved);
-        let connections = added_connections(&old, &new);
-        let wider = !(required.is_empty()
-            && optional.is_empty()
-            && connections.0.is_empty()
-            && connections.1.is_empty());
-        let waits = row.status != "pending" && wider;
+        let additions = Additions::between(&old, new, row.approved());
+        let waits = row.status != InstallationStatus::Pending && !additions.is_empty();
         let mut entry = AuditEntry::new(merchant, Some(&row.id), actor, "upgrade");
         if waits {
             lifecycle::set_pending(&self.db, &row.id, &artifact).await?;
             entry.outcome = "pending".into();
-            let mut asks: Vec<String> = required
-                .union(optional)
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            asks.extend(connections.0.iter().cloned());
-            asks.extend(connections.1.iter().map(|n| format!("secret {n}")));
             entry.detail = format!(
                 "{} -> {} waits for approval of {}",
                 old.version,
                 new.version,
-                asks.join(", ")
+                additions.asks()
             );
         } else {
-            lifecycle::switch_version(
-                &self.db,
-                &row.id,
-                &artifact,
-                approved.intersect(new.declared()),
-                ScopeSet::EMPTY,
-                actor,
-            )
-            .await?;
+            let keep = row.approved().intersect(new.declared());
+            lifecycle::switch_version(&self.db, &row.id, &artifact, keep, ScopeSet::EMPTY, actor)
+                .await?;
             self.signals.changed(&row.id);
             entry.detail = format!("{} -> {} applied", old.version, new.version);
         }
@@ -172,12 +191,7 @@ impl Host {
         Ok(Upgraded {
             installation: self.installation(merchant, row.id.as_str()).await?,
             applied: !waits,
-            prompt: waits.then(|| {
-                Prompt::for_manifest(
-                    &difference(&new, required, optional, &connections),
-                    language,
-                )
-            }),
+            prompt: waits.then(|| additions.prompt(new, language)),
         })
     }
 
@@ -216,7 +230,7 @@ impl Host {
         let keep = approved.intersect(new.declared());
         let add = required.union(chosen).intersect(self.policy);
         lifecycle::switch_version(&self.db, &row.id, &artifact, keep, add, by).await?;
-        lifecycle::set_status(&self.db, &row.id, "active").await?;
+        lifecycle::set_status(&self.db, &row.id, InstallationStatus::Active).await?;
         self.signals.changed(&row.id);
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "approve-upgrade");
         entry.detail = format!("{} -> {}; added {}", old.version, new.version, add);

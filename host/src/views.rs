@@ -8,7 +8,8 @@ use crate::grants::{Grant, Scope};
 use crate::ids::{InstallationId, MerchantId};
 use crate::manifest::{ConnectorKind, Manifest, Topic};
 use crate::prompt::Prompt;
-use crate::runtime::{Event, InvocationReport};
+use crate::report::{Event, InvocationReport};
+use crate::status::InstallationStatus;
 
 /// An approved scope with who approved it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,8 +41,8 @@ pub struct Installation {
     pub kind: ConnectorKind,
     /// `sha256:` digest of the artifact.
     pub digest: String,
-    /// `pending` (awaiting approval) or `active`.
-    pub status: String,
+    /// `pending` (awaiting approval), `active` or `disabled`.
+    pub status: InstallationStatus,
     /// Installed at, ms since the epoch.
     pub installed_at: i64,
     /// Scopes required.
@@ -93,7 +94,7 @@ pub(crate) fn installation(
         version: manifest.version.clone(),
         kind: manifest.kind,
         digest: format!("sha256:{}", row.digest),
-        status: row.status.clone(),
+        status: row.status,
         installed_at: row.installed_at,
         required: manifest.required().iter().collect(),
         optional: manifest.optional().iter().collect(),

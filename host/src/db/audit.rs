@@ -1,12 +1,12 @@
 //! The audit log: who did what to which installation, and what each invocation touched.
-//! Counts and scopes only; never record contents or secrets.
+//! Counts and scopes only; never record contents or secrets. Plain [`AuditEntry`] rows in and
+//! out: turning an invocation's report into lines is the host's job (`host/audit.rs`).
 
 use serde::Serialize;
 use sqlx::Row;
 
 use super::{Db, DbError, now_ms};
 use crate::ids::{InstallationId, MerchantId};
-use crate::runtime::{CallResult, InvocationReport};
 
 /// One audit line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,83 +111,4 @@ pub(crate) async fn recent(
         .map_err(DbError::sql("read audit"))?;
     entries.reverse();
     Ok(entries)
-}
-
-/// One audit line per host function the invocation used, and one for how it ended.
-pub(crate) fn invocation_lines(
-    merchant: &MerchantId,
-    installation: &InstallationId,
-    report: &InvocationReport,
-) -> Vec<AuditEntry> {
-    let mut lines: Vec<AuditEntry> = Vec::new();
-    for access in &report.accesses {
-        let outcomes = [
-            ("ok", access.allowed),
-            ("denied", access.denied),
-            ("not-found", access.not_found),
-            ("failed", access.failed),
-        ];
-        for (outcome, count) in outcomes.into_iter().filter(|(_, n)| *n > 0) {
-            let mut e =
-                AuditEntry::new(merchant, Some(installation), "connector", access.operation);
-            e.scope = access.scope.map(|s| s.to_string());
-            e.outcome = outcome.to_owned();
-            e.records = if outcome == "ok" {
-                access.records as i64
-            } else {
-                0
-            };
-            e.detail = format!("{count} call(s) for {}", report.call_id());
-            lines.push(e);
-        }
-    }
-    // Origins and statuses only: paths and queries can carry customer data, headers keys.
-    for call in &report.outbound {
-        let mut e = AuditEntry::new(merchant, Some(installation), "connector", "http");
-        e.outcome = match (call.refused, call.status) {
-            (true, _) => "refused".to_owned(),
-            (false, Some(status)) => status.to_string(),
-            (false, None) => "failed".to_owned(),
-        };
-        e.records = call.bytes_received as i64;
-        e.detail = format!("{} {}", call.method, call.origin);
-        if let Some(error) = &call.error {
-            e.detail.push_str(&format!(": {error}"));
-        }
-        if let Some(cause) = &call.cause {
-            e.detail.push_str(&format!(" ({})", cause.code()));
-        }
-        lines.push(e);
-    }
-    let mut end = AuditEntry::new(merchant, Some(installation), "host", "invoke");
-    end.outcome = match &report.result {
-        CallResult::Done { .. } => "done".to_owned(),
-        CallResult::Failed { .. } => match report.cause() {
-            Some(cause) => format!("failed: {}", cause.code()),
-            None => "failed".to_owned(),
-        },
-        CallResult::Aborted { .. } => "aborted".to_owned(),
-    };
-    if report.event.is_none() {
-        end.action = "health-check".to_owned();
-    }
-    end.detail = format!(
-        "{} {} {:.1} ms",
-        report
-            .event
-            .as_ref()
-            .map_or("health-check", |e| e.topic.as_str()),
-        report.call_id(),
-        report.elapsed_ms
-    );
-    if let Some(fuel) = report.fuel_used {
-        end.detail.push_str(&format!(", {fuel} instructions"));
-    }
-    if let CallResult::Aborted { reason } = &report.result {
-        end.outcome = format!("aborted: {}", reason.code());
-        end.detail
-            .push_str(&format!("; stopped: {}", reason.describe()));
-    }
-    lines.push(end);
-    lines
 }

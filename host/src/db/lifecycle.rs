@@ -8,6 +8,7 @@ use crate::commerce::DataError;
 use crate::grants::{Scope, ScopeSet};
 use crate::ids::InstallationId;
 use crate::live::GrantSource;
+use crate::status::InstallationStatus;
 
 /// Re-reads approvals for invocations in flight.
 pub(crate) struct SqlGrants {
@@ -28,7 +29,7 @@ impl GrantSource for SqlGrants {
             .fetch_optional(&self.db.pool)
             .await?;
         let active = match status {
-            Some(row) => row.try_get::<String, _>("status")? == "active",
+            Some(row) => row.try_get::<String, _>("status")? == InstallationStatus::Active.as_str(),
             None => false,
         };
         if !active {
@@ -40,8 +41,15 @@ impl GrantSource for SqlGrants {
             .await?;
         let mut approved = ScopeSet::EMPTY;
         for row in rows {
-            if let Ok(scope) = row.try_get::<String, _>("scope")?.parse::<Scope>() {
-                approved = approved.with(scope);
+            let name = row.try_get::<String, _>("scope")?;
+            match name.parse::<Scope>() {
+                Ok(scope) => approved = approved.with(scope),
+                // A scope this host no longer knows grants nothing.
+                Err(_) => tracing::warn!(
+                    installation = %installation,
+                    scope = %name.chars().take(64).collect::<String>(),
+                    "ignoring an approval of a scope this host does not know"
+                ),
             }
         }
         Ok(Some(approved))
@@ -52,13 +60,13 @@ impl GrantSource for SqlGrants {
 async fn bump(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &InstallationId,
-    status: Option<&str>,
+    status: Option<InstallationStatus>,
 ) -> Result<(), DbError> {
     let query = match status {
         Some(status) => sqlx::query(
             "UPDATE installations SET status = $1, generation = generation + 1, updated_at = $2 WHERE id = $3",
         )
-        .bind(status),
+        .bind(status.as_str()),
         None => sqlx::query("UPDATE installations SET generation = generation + 1, updated_at = $1 WHERE id = $2"),
     };
     query
@@ -96,13 +104,17 @@ pub(crate) async fn revoke_all(db: &Db, id: &InstallationId) -> Result<u64, DbEr
         .execute(&mut *tx)
         .await
         .map_err(DbError::sql("revoke"))?;
-    bump(&mut tx, id, Some("pending")).await?;
+    bump(&mut tx, id, Some(InstallationStatus::Pending)).await?;
     tx.commit().await.map_err(DbError::sql("revoke"))?;
     Ok(done.rows_affected())
 }
 
 /// Set the status (disable, enable), keeping grants.
-pub(crate) async fn set_status(db: &Db, id: &InstallationId, status: &str) -> Result<(), DbError> {
+pub(crate) async fn set_status(
+    db: &Db,
+    id: &InstallationId,
+    status: InstallationStatus,
+) -> Result<(), DbError> {
     let mut tx = db
         .pool
         .begin()

@@ -11,9 +11,9 @@ pub mod storage;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -82,52 +82,18 @@ impl Db {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise(url)?;
         let memory = url.contains(":memory:") || url.contains("mode=memory");
-        let options = AnyPoolOptions::new()
-            // Fail in seconds, not sqlx's default 30, when the server is not there.
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            // An in-memory SQLite database exists once per connection: keep exactly one.
-            .max_connections(if memory {
-                1
-            } else if backend == Backend::Sqlite {
-                4
-            } else {
-                8
-            })
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                        if !memory {
-                            sqlx::query("PRAGMA journal_mode = WAL")
-                                .execute(&mut *conn)
-                                .await?;
-                        }
-                    }
-                    Ok(())
-                })
-            });
-        let pool = options
+        let pool = pool_options(backend, memory)
             .connect(&url)
             .await
             .map_err(|cause| DbError::Unreachable {
                 url: url.split('?').next().unwrap_or_default().to_owned(),
                 cause,
             })?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS
-                .run(&pool)
-                .await
-                .map_err(DbError::Migrate)?,
-            Backend::Postgres => POSTGRES_MIGRATIONS
-                .run(&pool)
-                .await
-                .map_err(DbError::Migrate)?,
-        }
+        let migrations = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrations.run(&pool).await.map_err(DbError::Migrate)?;
         Ok(Db { pool, backend })
     }
 
@@ -145,6 +111,45 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// How many connections, how long to wait for one, and SQLite's settings on each.
+fn pool_options(backend: Backend, memory: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        // Fail in seconds, not sqlx's default 30, when the server is not there.
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        // An in-memory SQLite database exists once per connection: keep exactly one.
+        .max_connections(if memory {
+            1
+        } else if backend == Backend::Sqlite {
+            4
+        } else {
+            8
+        })
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    sqlite_pragmas(conn, memory).await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// Foreign keys on, a busy timeout instead of immediate `SQLITE_BUSY`, and WAL for files.
+async fn sqlite_pragmas(conn: &mut AnyConnection, memory: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA busy_timeout = 5000")
+        .execute(&mut *conn)
+        .await?;
+    if !memory {
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn normalise(url: &str) -> Result<(Backend, String), DbError> {

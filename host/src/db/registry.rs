@@ -8,6 +8,7 @@ use crate::artifact::Artifact;
 use crate::grants::{Scope, ScopeSet};
 use crate::ids::{Digest, InstallationId, MerchantId};
 use crate::manifest::Manifest;
+use crate::status::InstallationStatus;
 
 /// A merchant's plan: how many connected apps it allows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +28,7 @@ pub(crate) struct InstallationRow {
     pub merchant: MerchantId,
     pub connector_id: String,
     pub digest: String,
-    pub status: String,
+    pub status: InstallationStatus,
     pub installed_at: i64,
     /// A newer version waiting for approval of the scopes it adds.
     pub pending_digest: Option<String>,
@@ -123,7 +124,6 @@ pub(crate) async fn insert_installation(
     artifact: &Artifact,
     id: &InstallationId,
 ) -> Result<InstallOutcome, DbError> {
-    let err = DbError::sql("install");
     let mut tx = db.pool.begin().await.map_err(DbError::sql("install"))?;
     if db.backend() == Backend::Postgres {
         // Serialise installs of one merchant across host nodes so slots cannot be overbooked.
@@ -133,42 +133,56 @@ pub(crate) async fn insert_installation(
             .await
             .map_err(DbError::sql("install"))?;
     }
-    let existing =
-        sqlx::query("SELECT id FROM installations WHERE merchant_id = $1 AND connector_id = $2")
-            .bind(merchant.as_str())
-            .bind(&artifact.manifest.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(DbError::sql("install"))?;
-    if let Some(row) = existing {
-        let id: String = row.try_get("id").map_err(err)?;
-        return Ok(InstallOutcome::AlreadyInstalled(InstallationId::new(id)));
-    }
-    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM installations WHERE merchant_id = $1")
-        .bind(merchant.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|r| r.try_get("n"))
-        .map_err(DbError::sql("install"))?;
-    if used >= plan.app_slots {
-        return Ok(InstallOutcome::PlanFull { used });
+    if let Some(refused) = refusal(&mut tx, merchant, plan, &artifact.manifest.id).await? {
+        return Ok(refused);
     }
     let now = now_ms();
     store_artifact(&mut tx, artifact).await?;
     sqlx::query(
         "INSERT INTO installations (id, merchant_id, connector_id, digest, status, generation, installed_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
     )
     .bind(id.as_str())
     .bind(merchant.as_str())
     .bind(&artifact.manifest.id)
     .bind(artifact.digest.to_hex())
+    .bind(InstallationStatus::Pending.as_str())
     .bind(now)
     .execute(&mut *tx)
     .await
     .map_err(DbError::sql("install"))?;
     tx.commit().await.map_err(DbError::sql("install"))?;
     Ok(InstallOutcome::Installed)
+}
+
+/// Inside the install transaction: why `connector` cannot be installed for `merchant` (it
+/// already is, or the plan has no free slot), if it cannot.
+async fn refusal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    merchant: &MerchantId,
+    plan: &Plan,
+    connector: &str,
+) -> Result<Option<InstallOutcome>, DbError> {
+    let existing =
+        sqlx::query("SELECT id FROM installations WHERE merchant_id = $1 AND connector_id = $2")
+            .bind(merchant.as_str())
+            .bind(connector)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(DbError::sql("install"))?;
+    if let Some(row) = existing {
+        let id: String = row.try_get("id").map_err(DbError::sql("install"))?;
+        return Ok(Some(InstallOutcome::AlreadyInstalled(InstallationId::new(
+            id,
+        ))));
+    }
+    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM installations WHERE merchant_id = $1")
+        .bind(merchant.as_str())
+        .fetch_one(&mut **tx)
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(DbError::sql("install"))?;
+    Ok((used >= plan.app_slots).then_some(InstallOutcome::PlanFull { used }))
 }
 
 /// Store an artifact's bytes and manifest once per digest (shared by every merchant).
@@ -195,16 +209,24 @@ pub(crate) async fn store_artifact(
     Ok(())
 }
 
-fn installation_from(row: &AnyRow) -> Result<InstallationRow, sqlx::Error> {
+/// An installation row without its approvals; `action` names the read in errors. A status
+/// this host does not know is [`DbError::Corrupt`], not a guess.
+fn installation_from(row: &AnyRow, action: &'static str) -> Result<InstallationRow, DbError> {
+    let read = || DbError::sql(action);
+    let id = InstallationId::new(row.try_get::<String, _>("id").map_err(read())?);
+    let status: String = row.try_get("status").map_err(read())?;
+    let status = status
+        .parse::<InstallationStatus>()
+        .map_err(|e| DbError::Corrupt(format!("installation {id}: {e}")))?;
     Ok(InstallationRow {
-        id: InstallationId::new(row.try_get::<String, _>("id")?),
-        merchant: MerchantId::new(row.try_get::<String, _>("merchant_id")?),
-        connector_id: row.try_get("connector_id")?,
-        digest: row.try_get("digest")?,
-        status: row.try_get("status")?,
-        installed_at: row.try_get("installed_at")?,
-        pending_digest: row.try_get("pending_digest")?,
+        merchant: MerchantId::new(row.try_get::<String, _>("merchant_id").map_err(read())?),
+        connector_id: row.try_get("connector_id").map_err(read())?,
+        digest: row.try_get("digest").map_err(read())?,
+        status,
+        installed_at: row.try_get("installed_at").map_err(read())?,
+        pending_digest: row.try_get("pending_digest").map_err(read())?,
         approvals: Vec::new(),
+        id,
     })
 }
 
@@ -212,6 +234,7 @@ async fn with_approvals(
     db: &Db,
     mut rows: Vec<InstallationRow>,
 ) -> Result<Vec<InstallationRow>, DbError> {
+    let read = || DbError::sql("read grants");
     for row in &mut rows {
         let grants = sqlx::query(
             "SELECT scope, approved_by, approved_at FROM grants WHERE installation_id = $1 ORDER BY scope",
@@ -219,19 +242,22 @@ async fn with_approvals(
         .bind(row.id.as_str())
         .fetch_all(&db.pool)
         .await
-        .map_err(DbError::sql("read grants"))?;
+        .map_err(read())?;
         for g in grants {
-            let name: String = g.try_get("scope").map_err(DbError::sql("read grants"))?;
+            let name: String = g.try_get("scope").map_err(read())?;
             // A scope this host no longer knows grants nothing; skip it rather than fail.
-            if let Ok(scope) = name.parse::<Scope>() {
-                let by: String = g
-                    .try_get("approved_by")
-                    .map_err(DbError::sql("read grants"))?;
-                let at: i64 = g
-                    .try_get("approved_at")
-                    .map_err(DbError::sql("read grants"))?;
-                row.approvals.push((scope, by, at));
-            }
+            let Ok(scope) = name.parse::<Scope>() else {
+                tracing::warn!(
+                    installation = %row.id,
+                    merchant = %row.merchant,
+                    scope = %name.chars().take(64).collect::<String>(),
+                    "skipping an approval of a scope this host does not know"
+                );
+                continue;
+            };
+            let by: String = g.try_get("approved_by").map_err(read())?;
+            let at: i64 = g.try_get("approved_at").map_err(read())?;
+            row.approvals.push((scope, by, at));
         }
     }
     Ok(rows)
@@ -255,9 +281,9 @@ pub(crate) async fn installations(
         .map_err(DbError::sql("read installations"))?;
     let rows = rows
         .iter()
-        .map(installation_from)
-        .collect::<Result<Vec<_>, _>>();
-    with_approvals(db, rows.map_err(DbError::sql("read installations"))?).await
+        .map(|row| installation_from(row, "read installations"))
+        .collect::<Result<Vec<_>, _>>()?;
+    with_approvals(db, rows).await
 }
 
 /// One installation of `merchant`, by installation id or connector id.
@@ -276,7 +302,7 @@ pub(crate) async fn installation(
         .await
         .map_err(DbError::sql("read installation"))?;
     let Some(row) = row else { return Ok(None) };
-    let row = installation_from(&row).map_err(DbError::sql("read installation"))?;
+    let row = installation_from(&row, "read installation")?;
     Ok(with_approvals(db, vec![row]).await?.pop())
 }
 
@@ -302,9 +328,10 @@ pub(crate) async fn approve(
         .await
         .map_err(DbError::sql("approve"))?;
     }
-    sqlx::query("UPDATE installations SET status = 'active', generation = generation + 1, updated_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE installations SET status = $3, generation = generation + 1, updated_at = $2 WHERE id = $1")
         .bind(id.as_str())
         .bind(now)
+        .bind(InstallationStatus::Active.as_str())
         .execute(&mut *tx)
         .await
         .map_err(DbError::sql("approve"))?;

@@ -72,6 +72,38 @@ fn info(row: &sqlx::any::AnyRow) -> Result<SecretInfo, sqlx::Error> {
     })
 }
 
+/// Replace the row of `info.name` of `installation` with `sealed`, inside `tx`.
+async fn replace(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    installation: &InstallationId,
+    sealed: &Sealed,
+    info: &SecretInfo,
+) -> Result<(), DbError> {
+    let err = || DbError::sql("write secret");
+    sqlx::query("DELETE FROM secrets WHERE installation_id = $1 AND name = $2")
+        .bind(installation.as_str())
+        .bind(&info.name)
+        .execute(&mut **tx)
+        .await
+        .map_err(err())?;
+    sqlx::query(
+        "INSERT INTO secrets (installation_id, name, key_id, nonce, ciphertext, created_at, \
+         rotated_at, rotated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(installation.as_str())
+    .bind(&info.name)
+    .bind(&sealed.key_id)
+    .bind(&sealed.nonce)
+    .bind(&sealed.ciphertext)
+    .bind(info.created_at)
+    .bind(info.rotated_at)
+    .bind(&info.rotated_by)
+    .execute(&mut **tx)
+    .await
+    .map_err(err())?;
+    Ok(())
+}
+
 impl Secrets {
     /// Secrets in `db`, sealed under `key` (without a key, only listing works).
     pub fn new(db: Db, key: Option<Arc<VaultKey>>) -> Self {
@@ -109,35 +141,16 @@ impl Secrets {
             (SecretWrite::Set, None) => now,
             (SecretWrite::Rotate, Some(row)) => row.try_get("created_at").map_err(err())?,
         };
-        sqlx::query("DELETE FROM secrets WHERE installation_id = $1 AND name = $2")
-            .bind(installation.as_str())
-            .bind(name)
-            .execute(&mut *tx)
-            .await
-            .map_err(err())?;
-        sqlx::query(
-            "INSERT INTO secrets (installation_id, name, key_id, nonce, ciphertext, created_at, \
-             rotated_at, rotated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(installation.as_str())
-        .bind(name)
-        .bind(&sealed.key_id)
-        .bind(&sealed.nonce)
-        .bind(&sealed.ciphertext)
-        .bind(created_at)
-        .bind(now)
-        .bind(by)
-        .execute(&mut *tx)
-        .await
-        .map_err(err())?;
-        tx.commit().await.map_err(err())?;
-        Ok(Ok(SecretInfo {
+        let info = SecretInfo {
             name: name.to_owned(),
             created_at,
             rotated_at: now,
             rotated_by: by.to_owned(),
-            key_id: sealed.key_id,
-        }))
+            key_id: sealed.key_id.clone(),
+        };
+        replace(&mut tx, installation, &sealed, &info).await?;
+        tx.commit().await.map_err(err())?;
+        Ok(Ok(info))
     }
 
     /// Every secret of `installation` that has a value, by name.

@@ -23,9 +23,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
 pub use engine::engine_config;
-// Old paths of the types that moved to leaf modules, for the registry layer until it names them.
-pub use crate::limits::{LimitOverrides, Limits};
-pub use crate::report::{AbortReason, CallResult, Event, InvocationReport};
+
 pub(crate) use state::HostState;
 
 use crate::artifact::{Artifact, ArtifactError};
@@ -35,8 +33,10 @@ use crate::commerce::{CommerceData, ConnectorStorage, SecretSource};
 use crate::fairness::Shares;
 use crate::grants::{Grant, ScopeSet};
 use crate::ids::{Digest, InstallationId, MerchantId};
+use crate::limits::Limits;
 use crate::manifest::{Manifest, Origin};
 use crate::outbound::{Network, NetworkPolicy};
+use crate::report::{Event, InvocationReport};
 
 /// Where host calls read and write.
 #[derive(Clone)]

@@ -1,0 +1,137 @@
+//! What an invocation touched, as audit lines: one per host function and outcome, one per
+//! outbound request, one for how the call ended. Counts, scopes, origins and statuses only;
+//! the database layer stores them as plain [`AuditEntry`] rows.
+
+use crate::db::audit::{self, AuditEntry};
+use crate::db::registry::InstallationRow;
+use crate::error::Error;
+use crate::ids::{InstallationId, MerchantId};
+use crate::report::{CallResult, InvocationReport};
+
+use super::Host;
+
+impl Host {
+    /// The newest `limit` audit entries of `merchant`, oldest first.
+    pub async fn audit(&self, merchant: &MerchantId, limit: u32) -> Result<Vec<AuditEntry>, Error> {
+        Ok(audit::recent(&self.db, merchant, limit).await?)
+    }
+
+    /// Append the audit lines of one invocation of `row`.
+    pub(super) async fn audit_report(
+        &self,
+        row: &InstallationRow,
+        report: &InvocationReport,
+    ) -> Result<(), Error> {
+        let lines = invocation_lines(&row.merchant, &row.id, report);
+        Ok(audit::append(&self.db, &lines).await?)
+    }
+}
+
+/// One audit line per host function the invocation used, and one for how it ended.
+pub(crate) fn invocation_lines(
+    merchant: &MerchantId,
+    installation: &InstallationId,
+    report: &InvocationReport,
+) -> Vec<AuditEntry> {
+    let mut lines = access_lines(merchant, installation, report);
+    lines.extend(outbound_lines(merchant, installation, report));
+    lines.push(end_line(merchant, installation, report));
+    lines
+}
+
+/// Per host function, one line for each outcome it had (ok, denied, not-found, failed).
+fn access_lines(
+    merchant: &MerchantId,
+    installation: &InstallationId,
+    report: &InvocationReport,
+) -> Vec<AuditEntry> {
+    let mut lines = Vec::new();
+    for access in &report.accesses {
+        let outcomes = [
+            ("ok", access.allowed),
+            ("denied", access.denied),
+            ("not-found", access.not_found),
+            ("failed", access.failed),
+        ];
+        for (outcome, count) in outcomes.into_iter().filter(|(_, n)| *n > 0) {
+            let mut e =
+                AuditEntry::new(merchant, Some(installation), "connector", access.operation);
+            e.scope = access.scope.map(|s| s.to_string());
+            e.outcome = outcome.to_owned();
+            e.records = if outcome == "ok" {
+                access.records as i64
+            } else {
+                0
+            };
+            e.detail = format!("{count} call(s) for {}", report.call_id());
+            lines.push(e);
+        }
+    }
+    lines
+}
+
+/// One line per outbound request. Origins and statuses only: paths and queries can carry
+/// customer data, headers keys.
+fn outbound_lines(
+    merchant: &MerchantId,
+    installation: &InstallationId,
+    report: &InvocationReport,
+) -> Vec<AuditEntry> {
+    let mut lines = Vec::new();
+    for call in &report.outbound {
+        let mut e = AuditEntry::new(merchant, Some(installation), "connector", "http");
+        e.outcome = match (call.refused, call.status) {
+            (true, _) => "refused".to_owned(),
+            (false, Some(status)) => status.to_string(),
+            (false, None) => "failed".to_owned(),
+        };
+        e.records = call.bytes_received as i64;
+        e.detail = format!("{} {}", call.method, call.origin);
+        if let Some(error) = &call.error {
+            e.detail.push_str(&format!(": {error}"));
+        }
+        if let Some(cause) = &call.cause {
+            e.detail.push_str(&format!(" ({})", cause.code()));
+        }
+        lines.push(e);
+    }
+    lines
+}
+
+/// How the call ended: done, failed (with the cause's code) or aborted (with the reason).
+fn end_line(
+    merchant: &MerchantId,
+    installation: &InstallationId,
+    report: &InvocationReport,
+) -> AuditEntry {
+    let mut end = AuditEntry::new(merchant, Some(installation), "host", "invoke");
+    end.outcome = match &report.result {
+        CallResult::Done { .. } => "done".to_owned(),
+        CallResult::Failed { .. } => match report.cause() {
+            Some(cause) => format!("failed: {}", cause.code()),
+            None => "failed".to_owned(),
+        },
+        CallResult::Aborted { .. } => "aborted".to_owned(),
+    };
+    if report.event.is_none() {
+        end.action = "health-check".to_owned();
+    }
+    end.detail = format!(
+        "{} {} {:.1} ms",
+        report
+            .event
+            .as_ref()
+            .map_or("health-check", |e| e.topic.as_str()),
+        report.call_id(),
+        report.elapsed_ms
+    );
+    if let Some(fuel) = report.fuel_used {
+        end.detail.push_str(&format!(", {fuel} instructions"));
+    }
+    if let CallResult::Aborted { reason } = &report.result {
+        end.outcome = format!("aborted: {}", reason.code());
+        end.detail
+            .push_str(&format!("; stopped: {}", reason.describe()));
+    }
+    end
+}

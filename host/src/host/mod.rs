@@ -1,0 +1,236 @@
+//! [`Host`] and [`HostBuilder`]: the public face of the library, its state, and the lookups
+//! every operation shares (an installation's row, manifest, grant and compiled component).
+//! Installs, approvals, events and invocations go through it; every call into a connector runs
+//! under the installation's effective grant.
+
+mod audit;
+mod install;
+mod invoke;
+mod limits;
+mod slots;
+
+use std::sync::Arc;
+
+use crate::artifact::Artifact;
+use crate::commerce::{CommerceData, ConnectorStorage};
+use crate::db::commerce::SqlCommerce;
+use crate::db::lifecycle::SqlGrants;
+use crate::db::registry::{self, InstallationRow, Plan};
+use crate::db::secrets::Secrets;
+use crate::db::storage::SqlStorage;
+use crate::db::{Db, DbError};
+use crate::error::Error;
+use crate::grants::{Grant, ScopeSet};
+use crate::ids::MerchantId;
+use crate::limits::Limits;
+use crate::live::Signals;
+use crate::manifest::Manifest;
+use crate::outbound::NetworkPolicy;
+use crate::runtime::{DataSources, Prepared, Sandbox};
+use crate::vault::VaultKey;
+
+use slots::Slots;
+
+/// Builds a [`Host`].
+pub struct HostBuilder {
+    db: Db,
+    limits: Limits,
+    policy: ScopeSet,
+    require_signatures: bool,
+    commerce: Option<Arc<dyn CommerceData>>,
+    storage: Option<Arc<dyn ConnectorStorage>>,
+    vault_key: Option<VaultKey>,
+    network: NetworkPolicy,
+}
+
+impl HostBuilder {
+    /// The key that seals and opens connectors' secrets. Without one, secrets can be listed
+    /// but not set or used.
+    pub fn vault_key(mut self, key: VaultKey) -> Self {
+        self.vault_key = Some(key);
+        self
+    }
+
+    /// Where connectors' outbound requests may go beyond public addresses (default: nowhere).
+    pub fn network(mut self, policy: NetworkPolicy) -> Self {
+        self.network = policy;
+        self
+    }
+
+    /// Per-invocation limits (default: 2 s, 64 MiB, 1000 host calls).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The scopes platform policy allows at all (default: every scope).
+    pub fn policy(mut self, policy: ScopeSet) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Refuse artifacts without a valid signature by a trusted publisher key (default: off;
+    /// a signed artifact is verified either way).
+    pub fn require_signatures(mut self, required: bool) -> Self {
+        self.require_signatures = required;
+        self
+    }
+
+    /// Serve commerce data from the platform's own source instead of Airlock's tables.
+    pub fn commerce(mut self, commerce: Arc<dyn CommerceData>) -> Self {
+        self.commerce = Some(commerce);
+        self
+    }
+
+    /// Keep connector storage somewhere other than Airlock's tables.
+    pub fn storage(mut self, storage: Arc<dyn ConnectorStorage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Start the engine.
+    pub fn build(self) -> Result<Host, Error> {
+        let runtime = Sandbox::with_network(&self.limits, self.network)
+            .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        let secrets = Arc::new(Secrets::new(self.db.clone(), self.vault_key.map(Arc::new)));
+        let sources = DataSources {
+            secrets: Some(secrets.clone()),
+            commerce: self
+                .commerce
+                .unwrap_or_else(|| Arc::new(SqlCommerce::new(self.db.clone()))),
+            storage: self
+                .storage
+                .unwrap_or_else(|| Arc::new(SqlStorage::new(self.db.clone()))),
+        };
+        Ok(Host {
+            running: Slots::default(),
+            secrets,
+            grants: Arc::new(SqlGrants::new(self.db.clone())),
+            db: self.db,
+            runtime: Arc::new(runtime),
+            sources,
+            limits: self.limits,
+            policy: self.policy,
+            require_signatures: self.require_signatures,
+            signals: Signals::default(),
+        })
+    }
+}
+
+/// The Airlock host: database, engine and policy.
+pub struct Host {
+    pub(crate) db: Db,
+    runtime: Arc<Sandbox>,
+    sources: DataSources,
+    limits: Limits,
+    pub(crate) policy: ScopeSet,
+    pub(crate) require_signatures: bool,
+    /// Carries revocations to invocations already running.
+    pub(crate) signals: Signals,
+    grants: Arc<SqlGrants>,
+    pub(crate) secrets: Arc<Secrets>,
+    /// Invocations running per installation, for the concurrency limit.
+    running: Slots,
+}
+
+impl Host {
+    /// Start building a host over an open database.
+    pub fn builder(db: Db) -> HostBuilder {
+        HostBuilder {
+            db,
+            limits: Limits::default(),
+            policy: ScopeSet::all(),
+            require_signatures: false,
+            commerce: None,
+            storage: None,
+            vault_key: None,
+            network: NetworkPolicy::default(),
+        }
+    }
+
+    /// Open `url` (SQLite or PostgreSQL), migrate it, and start a host with defaults.
+    pub async fn open(url: &str) -> Result<Host, Error> {
+        Host::builder(Db::connect(url).await?).build()
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The SQL commerce tables, for seeding a store.
+    pub fn store_data(&self) -> SqlCommerce {
+        SqlCommerce::new(self.db.clone())
+    }
+
+    /// Create or update a plan.
+    pub async fn put_plan(&self, id: &str, name: &str, app_slots: i64) -> Result<(), Error> {
+        let plan = Plan {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            app_slots,
+        };
+        Ok(registry::put_plan(&self.db, &plan).await?)
+    }
+
+    /// Create or update a merchant on a plan.
+    pub async fn put_merchant(&self, id: &MerchantId, name: &str, plan: &str) -> Result<(), Error> {
+        Ok(registry::put_merchant(&self.db, id, name, plan).await?)
+    }
+
+    fn grant(&self, manifest: &Manifest, row: &InstallationRow) -> Grant {
+        Grant::new(manifest.declared(), row.approved(), self.policy)
+    }
+
+    pub(crate) async fn row(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+    ) -> Result<InstallationRow, Error> {
+        registry::installation(&self.db, merchant, key)
+            .await?
+            .ok_or_else(|| Error::NotInstalled {
+                merchant: merchant.clone(),
+                key: key.chars().take(128).collect(),
+            })
+    }
+
+    /// The manifest of an installation's current version: read from the database, so listing
+    /// and approving never compile anything.
+    pub(crate) async fn manifest_of(&self, row: &InstallationRow) -> Result<Manifest, Error> {
+        registry::manifest(&self.db, &row.digest)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("artifact {} is missing", row.digest)).into())
+    }
+
+    /// The compiled component of an installation: from the cache, or loaded from the
+    /// database and compiled (another node may have installed it).
+    async fn prepared_for(&self, row: &InstallationRow) -> Result<Arc<Prepared>, Error> {
+        let digest = registry::parse_digest(&row.digest)?;
+        if let Some(hit) = self.runtime.cached(&digest) {
+            return Ok(hit);
+        }
+        let bytes = registry::component(&self.db, &row.digest)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("artifact {} is missing", row.digest)))?;
+        let artifact = Artifact::parse(&bytes)?;
+        if artifact.digest != digest {
+            return Err(DbError::Corrupt(format!(
+                "artifact {} does not match its digest",
+                row.digest
+            ))
+            .into());
+        }
+        self.prepare(&artifact).await
+    }
+
+    /// Compile (and check the imports of) an artifact off the async threads.
+    pub(crate) async fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, Error> {
+        let runtime = self.runtime.clone();
+        let artifact = artifact.clone();
+        tokio::task::spawn_blocking(move || runtime.prepare(&artifact))
+            .await
+            .map_err(|e| Error::Engine(e.to_string()))?
+            .map_err(Error::from)
+    }
+}
