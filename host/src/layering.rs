@@ -44,7 +44,10 @@ fn code_of(text: &str) -> String {
 fn reexports(lib: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     // Not `code_of`: lib.rs declares a test-only module before its re-exports.
-    let code: Vec<&str> = lib.lines().map(|l| l.split("//").next().unwrap_or("")).collect();
+    let code: Vec<&str> = lib
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect();
     for statement in code.join("\n").split(';') {
         let Some(rest) = statement.trim().strip_prefix("pub use ") else {
             continue;

@@ -4,10 +4,18 @@
 //! under the installation's effective grant.
 
 mod audit;
+mod credentials;
 mod install;
 mod invoke;
+mod lifecycle;
 mod limits;
+mod provenance;
 mod slots;
+mod upgrade;
+
+pub use credentials::{SecretChanged, SecretStatus};
+pub use lifecycle::Uninstalled;
+pub use upgrade::Upgraded;
 
 use std::sync::Arc;
 
