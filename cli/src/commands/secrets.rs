@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use airlock_host::vault::VaultKey;
 
-use super::print;
+use crate::print;
 
 /// Write a new vault key to `out` (mode 0600, never overwriting).
 pub fn keygen(out: &Path, json: bool) -> Result<()> {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use airlock_host::signing;
 
-use super::print;
+use crate::print;
 
 /// Create a key pair; the secret is written once, readable by its owner only.
 pub fn generate(out: &Path, json: bool) -> Result<()> {

@@ -1,7 +1,6 @@
 //! The CLI edge: clap arguments in, a host call, text or `--json` out. `anyhow` lives here only.
 
 mod keys;
-mod print;
 mod secrets;
 
 use std::path::PathBuf;
@@ -19,6 +18,8 @@ use airlock_host::outbound::NetworkPolicy;
 use airlock_host::prompt::Language;
 use airlock_host::vault::VaultKey;
 use airlock_host::{Host, LimitOverrides, demo};
+
+use crate::print;
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -370,7 +371,7 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Demo = cli.command {
         let url = cli.db.unwrap_or_else(|| DEMO_DB.to_owned());
         fresh_sqlite(&url).await?;
-        let report = demo::run(&url, lang).await?;
+        let report = crate::demo::run(&url, lang).await?;
         return print::demo(&report, json);
     }
     match &cli.command {

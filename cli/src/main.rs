@@ -1,7 +1,9 @@
 //! The `airlock` command: the demo, and the platform's and merchant's verbs.
 
-mod cli;
+mod commands;
+mod demo;
+mod print;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    commands::main()
 }

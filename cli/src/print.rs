@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::demo::DemoReport;
 use airlock_host::db::audit::AuditEntry;
-use airlock_host::demo::DemoReport;
 use airlock_host::{CallResult, Emitted, Installation, Installed, InvocationReport};
 
 /// Print `value` as JSON, or the text `human` makes.
