@@ -1,27 +1,14 @@
-//! The demo store and `airlock demo`: a fresh database, a seeded shop, the example connector
-//! installed and approved, one order event, and a refused call shown for what it is.
-
-use serde::Serialize;
+//! The demo store's data: two plans, two merchants and their orders, customers and stock.
+//! `airlock init`, `airlock demo` and the test suite seed a database with it; it needs no
+//! plugin (the example connectors are built and embedded by the `airlock-cli` crate).
 
 use crate::commerce::{
     Address, Contact, Customer, FinancialStatus, FulfillmentStatus, InventoryLevel, LineItem,
     Money, Order,
 };
 use crate::db::now_ms;
-use crate::grants::Scope;
 use crate::ids::MerchantId;
-use crate::manifest::Topic;
-use crate::prompt::Language;
-use crate::{Error, Host, Installation, Installed, InvocationReport};
-
-/// The example WhatsApp order notifier, built from `plugins/order-notifier` by the build script.
-pub const ORDER_NOTIFIER_WASM: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/order_notifier.wasm"));
-
-/// The example pay-then-ship logistics connector (outbound HTTPS with host-attached keys),
-/// built from `plugins/ship-on-payment`.
-pub const SHIP_ON_PAYMENT_WASM: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/ship_on_payment.wasm"));
+use crate::{Error, Host};
 
 /// The demo merchant.
 pub const DEMO_MERCHANT: &str = "demo-store";
@@ -184,71 +171,4 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
     )
     .await?;
     Ok(())
-}
-
-/// Everything `airlock demo` did, for printing or `--json`.
-#[derive(Debug, Serialize)]
-pub struct DemoReport {
-    /// The database used.
-    pub database: String,
-    /// The install, with the prompt the merchant saw.
-    pub installed: Installed,
-    /// What the merchant approved.
-    pub approved: Installation,
-    /// Optional scopes the merchant declined.
-    pub declined: Vec<Scope>,
-    /// The `order.created` delivery.
-    pub delivery: InvocationReport,
-    /// The connector asked, through a replayed event, for another store's order.
-    pub cross_store: InvocationReport,
-}
-
-/// Run the demo against `url` (which should be a fresh database), prompting in `language`.
-pub async fn run(url: &str, language: Language) -> Result<DemoReport, Error> {
-    let host = Host::open(url).await?;
-    seed(&host).await?;
-    let merchant = MerchantId::new(DEMO_MERCHANT);
-    let mut installed = host
-        .install(&merchant, ORDER_NOTIFIER_WASM, "platform")
-        .await?;
-    let id = installed.installation.id.clone();
-    installed.prompt = host.prompt(&merchant, id.as_str(), language).await?;
-    // The merchant shares contact details (to address the message) but not stock levels.
-    let approved = host
-        .approve(
-            &merchant,
-            &installed.installation.id.to_string(),
-            &[Scope::CustomersReadContact],
-            "owner@chai.example",
-        )
-        .await?;
-    let emitted = host
-        .emit(&merchant, Topic::OrderCreated, "ord_1001")
-        .await?;
-    let delivery = emitted
-        .deliveries
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::NotActive {
-            installation: installed.installation.id.clone(),
-            status: "not subscribed".into(),
-            hint: "the example connector should subscribe to order.created",
-        })?;
-    let cross_store = host
-        .invoke(
-            &merchant,
-            &installed.installation.connector,
-            Topic::OrderCreated,
-            "ord_2001",
-        )
-        .await?;
-    host.db().close().await;
-    Ok(DemoReport {
-        database: url.to_owned(),
-        installed,
-        approved,
-        declined: vec![Scope::InventoryRead],
-        delivery,
-        cross_store,
-    })
 }

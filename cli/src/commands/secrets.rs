@@ -8,9 +8,14 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use zeroize::Zeroizing;
 
+use airlock_host::Host;
+use airlock_host::db::secrets::SecretWrite;
+use airlock_host::ids::MerchantId;
 use airlock_host::vault::VaultKey;
 
-use super::print;
+use super::Ctx;
+use crate::args::{SecretValue, TargetArgs};
+use crate::print;
 
 /// Write a new vault key to `out` (mode 0600, never overwriting).
 pub fn keygen(out: &Path, json: bool) -> Result<()> {
@@ -31,9 +36,34 @@ pub fn keygen(out: &Path, json: bool) -> Result<()> {
     )
 }
 
+/// `airlock secrets set` and `rotate`: the value from stdin or `--from-env`, sealed.
+pub async fn write(host: &Host, ctx: &Ctx, args: SecretValue, mode: SecretWrite) -> Result<()> {
+    let value = read_value(args.from_env.as_deref(), &args.name)?;
+    let changed = host
+        .write_secret(
+            &MerchantId::new(args.merchant),
+            &args.installation,
+            &args.name,
+            &value,
+            &args.by,
+            mode,
+        )
+        .await?;
+    print::secret_changed(&changed, ctx.json)
+}
+
+/// `airlock secrets list`: names and state, never values.
+pub async fn list(host: &Host, ctx: &Ctx, args: TargetArgs) -> Result<()> {
+    let merchant = MerchantId::new(args.merchant);
+    print::secrets(
+        &host.secrets(&merchant, &args.installation).await?,
+        ctx.json,
+    )
+}
+
 /// The value to store: from the environment variable `from_env`, else stdin (one trailing
 /// newline trimmed).
-pub fn read_value(from_env: Option<&str>, name: &str) -> Result<Zeroizing<String>> {
+fn read_value(from_env: Option<&str>, name: &str) -> Result<Zeroizing<String>> {
     if let Some(var) = from_env {
         let value = std::env::var(var)
             .map(Zeroizing::new)

@@ -1,12 +1,15 @@
-//! `airlock keys generate` and `airlock sign`: what a publisher runs, no database involved.
+//! `airlock keys generate` and `airlock sign`: what a publisher runs, no database involved;
+//! and `airlock keys add`, the platform registering a publisher's public key.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use airlock_host::signing;
+use airlock_host::{Host, signing};
 
-use super::print;
+use super::Ctx;
+use crate::args::{AddKeyArgs, SignArgs};
+use crate::print;
 
 /// Create a key pair; the secret is written once, readable by its owner only.
 pub fn generate(out: &Path, json: bool) -> Result<()> {
@@ -26,8 +29,9 @@ pub fn generate(out: &Path, json: bool) -> Result<()> {
     )
 }
 
-/// Sign an artifact with the secret key in `key`.
-pub fn sign(key: &Path, artifact: &Path, out: &Path, json: bool) -> Result<()> {
+/// Sign an artifact with the secret key in `--key`.
+pub fn sign(args: &SignArgs, json: bool) -> Result<()> {
+    let (key, artifact, out) = (&args.key, &args.artifact, &args.out);
     let text =
         std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
     let mut secret = [0u8; 32];
@@ -52,6 +56,26 @@ pub fn sign(key: &Path, artifact: &Path, out: &Path, json: bool) -> Result<()> {
                 "signed {} with key {public} -> {}",
                 artifact.display(),
                 out.display()
+            )
+        },
+    )
+}
+
+/// `airlock keys add`: accept artifacts of `--publisher` signed by this key.
+pub async fn add(host: &Host, ctx: &Ctx, args: AddKeyArgs) -> Result<()> {
+    let AddKeyArgs {
+        publisher,
+        public_key,
+        by,
+    } = args;
+    host.trust_key(&publisher, &public_key, &by).await?;
+    print::value(
+        &serde_json::json!({ "publisher": publisher, "public_key": public_key.trim() }),
+        ctx.json,
+        || {
+            format!(
+                "artifacts of `{publisher}` signed by {} are now accepted",
+                public_key.trim()
             )
         },
     )

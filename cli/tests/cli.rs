@@ -4,6 +4,11 @@
 
 use std::process::{Command, Output};
 
+/// The example pay-then-ship connector, built from `plugins/ship-on-payment` by this crate's
+/// build script.
+const SHIP_ON_PAYMENT_WASM: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/ship_on_payment.wasm"));
+
 fn airlock(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_airlock"))
         .args(args)
@@ -276,7 +281,7 @@ fn secrets_never_leave_the_vault_through_the_cli_its_logs_or_the_database() {
     let key = dir.path().join("vault.key");
     let key_arg = key.display().to_string();
     let artifact = dir.path().join("ship.wasm");
-    std::fs::write(&artifact, airlock_host::demo::SHIP_ON_PAYMENT_WASM).unwrap();
+    std::fs::write(&artifact, SHIP_ON_PAYMENT_WASM).unwrap();
     let mut seen = String::new();
     let mut run = |args: &[&str], stdin: Option<&str>| -> Output {
         use std::io::Write;

@@ -1,5 +1,5 @@
 //! Builds the example connectors in `plugins/` for wasm32-wasip2 so `airlock demo` can embed
-//! the order notifier (and tests and tours the other examples).
+//! the order notifier (and the CLI tests can install the pay-then-ship one).
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a build script fails by panicking
 
 include!("build_wasm.rs");

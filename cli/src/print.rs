@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::demo::DemoReport;
 use airlock_host::db::audit::AuditEntry;
-use airlock_host::demo::DemoReport;
 use airlock_host::{CallResult, Emitted, Installation, Installed, InvocationReport};
 
 /// Print `value` as JSON, or the text `human` makes.
@@ -130,6 +130,19 @@ pub fn report_text(r: &InvocationReport) -> String {
             r.busy_ms
         ));
     }
+    access_lines(r, &mut out);
+    outbound_lines(r, &mut out);
+    if let Some(cause) = r.cause() {
+        out.push_str(&format!("  cause: {}\n", cause.code()));
+    }
+    for line in &r.logs {
+        out.push_str(&format!("  log {:?}: {}\n", line.level, line.message));
+    }
+    out
+}
+
+/// One line per kind of outcome of each host operation the call made.
+fn access_lines(r: &InvocationReport, out: &mut String) {
     for a in &r.accesses {
         let scope = a.scope.map(|s| s.as_str()).unwrap_or("own storage");
         if a.allowed > 0 {
@@ -157,6 +170,10 @@ pub fn report_text(r: &InvocationReport) -> String {
             ));
         }
     }
+}
+
+/// One line per outbound request: origin and status, never paths, headers or bodies.
+fn outbound_lines(r: &InvocationReport, out: &mut String) {
     for call in &r.outbound {
         let what = match (call.refused, call.status, &call.error) {
             (true, _, Some(why)) => format!("REFUSED by host: {why}"),
@@ -174,13 +191,6 @@ pub fn report_text(r: &InvocationReport) -> String {
             call.method, call.origin
         ));
     }
-    if let Some(cause) = r.cause() {
-        out.push_str(&format!("  cause: {}\n", cause.code()));
-    }
-    for line in &r.logs {
-        out.push_str(&format!("  log {:?}: {}\n", line.level, line.message));
-    }
-    out
 }
 
 /// The secrets a connector declares, never their values.

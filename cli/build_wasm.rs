@@ -1,4 +1,4 @@
-// Shared by host/build.rs and tests/build.rs (via `include!`): build a plugins workspace for
+// Shared by cli/build.rs and tests/build.rs (via `include!`): build a plugins workspace for
 // wasm32-wasip2 with a nested cargo, the way Wasmtime's test-programs and Spin's
 // test-components do. The nested cargo gets its own target dir (sharing the outer one would
 // deadlock on its lock, cargo #6412) and none of the outer build's flags or wrappers.

@@ -1,0 +1,393 @@
+//! The command line: clap definitions only, one struct per subcommand's arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
+#[derive(Parser)]
+#[command(name = "airlock", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The options every subcommand takes.
+#[derive(Args)]
+pub struct Global {
+    /// Database: `sqlite://path.db` (created if missing) or `postgres://user@host/db`.
+    #[arg(long, global = true, env = "AIRLOCK_DB")]
+    pub db: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Refuse connectors without a valid signature by a registered publisher key.
+    #[arg(long, global = true, env = "AIRLOCK_REQUIRE_SIGNED")]
+    pub require_signed: bool,
+    /// Language of capability prompts: en, hi (हिंदी) or as (অসমীয়া).
+    #[arg(long, global = true, default_value = "en")]
+    pub lang: String,
+    /// File with the vault key that seals connectors' secrets (64 hex characters; create it
+    /// with `airlock secrets keygen`). `AIRLOCK_VAULT_KEY` may hold the key itself instead.
+    #[arg(long, global = true, env = "AIRLOCK_VAULT_KEY_FILE")]
+    pub vault_key_file: Option<PathBuf>,
+    /// Let connectors reach this exact loopback or private IP (repeatable); by default they
+    /// reach public addresses only.
+    #[arg(long = "allow-private-ip", global = true, value_name = "IP")]
+    pub allow_private_ip: Vec<std::net::IpAddr>,
+    /// Resolve HOST:PORT to ADDR instead of using DNS, like curl's --resolve (repeatable),
+    /// e.g. `api.paygate.example:443:10.0.0.5:8443`.
+    #[arg(long, global = true, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Log format on stderr: human-readable text, or one JSON object per line. The level comes
+    /// from `AIRLOCK_LOG` (e.g. `info`, `airlock_host=debug`; default `warn`).
+    #[arg(
+        long,
+        global = true,
+        env = "AIRLOCK_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How log events are written to stderr.
+// The variants carry plain comments: doc comments would turn every command's `--help` into
+// clap's long form, listing each possible value on its own.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    // Human-readable lines.
+    Text,
+    // One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Fresh demo store on SQLite: install, prompt, approve, an order event, a refused call.
+    Demo,
+    /// Create the database and seed the demo store (merchants `demo-store`, `other-store`).
+    Init,
+    /// Validate a connector `.wasm` and install it for a merchant, pending approval.
+    Install(InstallArgs),
+    /// Approve an installation: all required scopes plus the optional ones named.
+    Approve(ApproveArgs),
+    /// List a merchant's installations with their effective grants.
+    List(MerchantArgs),
+    /// Show one installation.
+    Show(TargetArgs),
+    /// Emit a platform event to every subscribed, granted installation and show what each did.
+    Emit(EmitArgs),
+    /// Offer a newer version: same or fewer scopes apply at once; more wait for `approve`.
+    Upgrade(UpgradeArgs),
+    /// Withdraw one optional scope (`--scope`), or every approval of the app.
+    Revoke(RevokeArgs),
+    /// Pause an active app, keeping its grants (for a provider outage, say).
+    Disable(DisableArgs),
+    /// Resume a disabled app with the grants it had.
+    Enable(EnableArgs),
+    /// Remove an app: frees its slot, interrupts running calls, deletes its grants and storage.
+    Uninstall(UninstallArgs),
+    /// Publisher signing keys: generate a key pair, or register a publisher's public key.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+    /// Sign a connector artifact with a publisher's secret key (from `keys generate`).
+    Sign(SignArgs),
+    /// An installation's secrets (API keys): set, rotate, list; and the vault key.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsCommand,
+    },
+    /// Run an installation's health check (can it reach its provider with its settings?).
+    Check(TargetArgs),
+    /// Per-call limits: show an installation's, or override them for a plan or a connector.
+    Limits {
+        #[command(subcommand)]
+        action: LimitsCommand,
+    },
+    /// Show the newest audit entries of a merchant.
+    Audit(AuditArgs),
+}
+
+/// A merchant.
+#[derive(Args)]
+pub struct MerchantArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+}
+
+/// One installation of a merchant.
+#[derive(Args)]
+pub struct TargetArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+}
+
+/// `airlock install`.
+#[derive(Args)]
+pub struct InstallArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// The component built for wasm32-wasip2.
+    pub artifact: PathBuf,
+    /// Who is installing (recorded in the audit log).
+    #[arg(long, default_value = "platform")]
+    pub actor: String,
+}
+
+/// `airlock approve`.
+#[derive(Args)]
+pub struct ApproveArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// Optional scopes to grant, comma separated (e.g. `customers:read-contact`).
+    #[arg(long, value_delimiter = ',')]
+    pub optional: Vec<String>,
+    /// Who approves (recorded with each grant).
+    #[arg(long, default_value = "merchant")]
+    pub by: String,
+}
+
+/// `airlock emit`.
+#[derive(Args)]
+pub struct EmitArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Topic, such as `order.created`.
+    pub topic: String,
+    /// The record it is about, such as `ord_1001`.
+    pub subject: String,
+}
+
+/// `airlock upgrade`.
+#[derive(Args)]
+pub struct UpgradeArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// The new component.
+    pub artifact: PathBuf,
+    /// Who upgrades (recorded in the audit log).
+    #[arg(long, default_value = "platform")]
+    pub actor: String,
+}
+
+/// `airlock revoke`.
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// The optional scope to withdraw; without it, the whole app's approval is withdrawn.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Who revokes (recorded in the audit log).
+    #[arg(long, default_value = "merchant")]
+    pub by: String,
+}
+
+/// `airlock disable`.
+#[derive(Args)]
+pub struct DisableArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// Who disables it.
+    #[arg(long, default_value = "merchant")]
+    pub by: String,
+}
+
+/// `airlock enable`.
+#[derive(Args)]
+pub struct EnableArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// Who enables it.
+    #[arg(long, default_value = "merchant")]
+    pub by: String,
+}
+
+/// `airlock uninstall`.
+#[derive(Args)]
+pub struct UninstallArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// Who removes it.
+    #[arg(long, default_value = "merchant")]
+    pub by: String,
+}
+
+/// `airlock sign`.
+#[derive(Args)]
+pub struct SignArgs {
+    /// File holding the secret key as hex.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The component to sign.
+    pub artifact: PathBuf,
+    /// Where to write the signed component.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `airlock audit`.
+#[derive(Args)]
+pub struct AuditArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// How many entries.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+/// `airlock secrets ...`.
+#[derive(Subcommand)]
+pub enum SecretsCommand {
+    /// Create a vault key file (mode 0600, never overwritten).
+    Keygen(OutArgs),
+    /// Set a secret the connector declares, for the first time. The value is read from stdin
+    /// (or `--from-env VAR`), never from the command line.
+    Set(SecretValue),
+    /// Replace a secret's value (after rotating the key at the provider).
+    Rotate(SecretValue),
+    /// The secrets a connector declares: set or not, when last rotated. Never values.
+    List(TargetArgs),
+}
+
+/// Where to write a new key file.
+#[derive(Args)]
+pub struct OutArgs {
+    /// Where to write it.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Which secret to write, and where its value comes from.
+#[derive(Args)]
+pub struct SecretValue {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+    /// The secret's name, as the manifest declares it.
+    pub name: String,
+    /// Read the value from this environment variable instead of stdin.
+    #[arg(long, value_name = "VAR")]
+    pub from_env: Option<String>,
+    /// Who writes it (recorded in the audit log, without the value).
+    #[arg(long, default_value = "merchant")]
+    pub by: String,
+}
+
+/// `airlock limits ...`.
+#[derive(Subcommand)]
+pub enum LimitsCommand {
+    /// The limits an installation's calls run under (host defaults, plan, connector).
+    Show(TargetArgs),
+    /// Override limits for every merchant on a plan, or for one connector everywhere (the
+    /// connector's win). Fields not given keep the default; none given clears the override.
+    Set(LimitsSetArgs),
+}
+
+/// `airlock limits set`.
+#[derive(Args)]
+pub struct LimitsSetArgs {
+    /// The plan to change.
+    #[arg(
+        long,
+        conflicts_with = "connector",
+        required_unless_present = "connector"
+    )]
+    pub plan: Option<String>,
+    /// The connector id to change.
+    #[arg(long)]
+    pub connector: Option<String>,
+    /// Wall-clock deadline per call, in milliseconds.
+    #[arg(long)]
+    pub deadline_ms: Option<u64>,
+    /// Instructions per call.
+    #[arg(long)]
+    pub fuel: Option<u64>,
+    /// Linear memory per call, in MiB (at most the host's cap).
+    #[arg(long)]
+    pub memory_mib: Option<usize>,
+    /// Table elements per call (at most the host's cap).
+    #[arg(long)]
+    pub table_elements: Option<usize>,
+    /// Host calls per call.
+    #[arg(long)]
+    pub host_calls: Option<u32>,
+    /// Outbound HTTP requests per call.
+    #[arg(long)]
+    pub outbound: Option<u32>,
+    /// Output (summary, logs, storage writes) per call, in KiB.
+    #[arg(long)]
+    pub output_kib: Option<u64>,
+    /// Input (event, storage values, secrets, response bodies) per call, in KiB.
+    #[arg(long)]
+    pub input_kib: Option<u64>,
+    /// Invocations of one installation at once.
+    #[arg(long)]
+    pub concurrent: Option<u32>,
+    /// Who changes them (recorded in the audit log).
+    #[arg(long, default_value = "platform")]
+    pub by: String,
+}
+
+/// `airlock keys ...`.
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create a publisher key pair: the secret goes to `--out` (mode 0600), the public key is printed.
+    Generate(GenerateArgs),
+    /// Trust a publisher's public key for artifacts whose manifest names that publisher.
+    Add(AddKeyArgs),
+}
+
+/// `airlock keys generate`.
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Where to write the secret key; an existing file is never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `airlock keys add`.
+#[derive(Args)]
+pub struct AddKeyArgs {
+    /// The publisher, exactly as its manifests name it.
+    #[arg(long)]
+    pub publisher: String,
+    /// The public key, 64 hex characters.
+    pub public_key: String,
+    /// Who registers it.
+    #[arg(long, default_value = "platform")]
+    pub by: String,
+}

@@ -1,0 +1,157 @@
+//! The subcommands: a dispatcher that opens the host only for the verbs that need one, and one
+//! function per subcommand in the modules below.
+
+mod apps;
+mod demo;
+mod keys;
+mod limits;
+mod secrets;
+
+use anyhow::{Context, Result, bail};
+
+use airlock_host::Host;
+use airlock_host::db::Db;
+use airlock_host::db::secrets::SecretWrite;
+use airlock_host::outbound::NetworkPolicy;
+use airlock_host::prompt::Language;
+use airlock_host::vault::VaultKey;
+
+use crate::args::{Cli, Command, Global, KeysCommand, LimitsCommand, SecretsCommand};
+
+/// What every subcommand needs besides its own arguments.
+pub struct Ctx {
+    /// Print JSON instead of text.
+    pub json: bool,
+    /// The language of capability prompts.
+    pub lang: Language,
+    /// The database URL, as given or the default.
+    pub url: String,
+}
+
+const DEFAULT_DB: &str = "sqlite://airlock.db";
+
+/// Run one parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let json = cli.global.json;
+    let lang: Language = cli
+        .global
+        .lang
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--lang")?;
+    // A publisher signs and an operator makes key files before there is any database.
+    let command = match cli.command {
+        Command::Demo => return demo::demo(cli.global.db, lang, json).await,
+        Command::Keys {
+            action: KeysCommand::Generate(args),
+        } => return keys::generate(&args.out, json),
+        Command::Sign(args) => return keys::sign(&args, json),
+        Command::Secrets {
+            action: SecretsCommand::Keygen(args),
+        } => return secrets::keygen(&args.out, json),
+        command => command,
+    };
+    let url = cli
+        .global
+        .db
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DB.to_owned());
+    let host = open_host(&cli.global, &url).await?;
+    dispatch(&host, &Ctx { json, lang, url }, command).await
+}
+
+/// One function per subcommand that needs the host.
+async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init => demo::init(host, ctx).await,
+        Command::Install(args) => apps::install(host, ctx, args).await,
+        Command::Approve(args) => apps::approve(host, ctx, args).await,
+        Command::List(args) => apps::list(host, ctx, args).await,
+        Command::Show(args) => apps::show(host, ctx, args).await,
+        Command::Emit(args) => apps::emit(host, ctx, args).await,
+        Command::Upgrade(args) => apps::upgrade(host, ctx, args).await,
+        Command::Revoke(args) => apps::revoke(host, ctx, args).await,
+        Command::Disable(args) => apps::disable(host, ctx, args).await,
+        Command::Enable(args) => apps::enable(host, ctx, args).await,
+        Command::Uninstall(args) => apps::uninstall(host, ctx, args).await,
+        Command::Check(args) => apps::check(host, ctx, args).await,
+        Command::Audit(args) => apps::audit(host, ctx, args).await,
+        Command::Keys {
+            action: KeysCommand::Add(args),
+        } => keys::add(host, ctx, args).await,
+        Command::Secrets { action } => match action {
+            SecretsCommand::Set(args) => secrets::write(host, ctx, args, SecretWrite::Set).await,
+            SecretsCommand::Rotate(args) => {
+                secrets::write(host, ctx, args, SecretWrite::Rotate).await
+            }
+            SecretsCommand::List(args) => secrets::list(host, ctx, args).await,
+            SecretsCommand::Keygen(_) => bail!("handled before the database is opened"),
+        },
+        Command::Limits { action } => match action {
+            LimitsCommand::Show(args) => limits::show(host, ctx, args).await,
+            LimitsCommand::Set(args) => limits::set(host, ctx, args).await,
+        },
+        Command::Demo
+        | Command::Sign(_)
+        | Command::Keys {
+            action: KeysCommand::Generate(_),
+        } => bail!("handled before the database is opened"),
+    }
+}
+
+/// The host over `url`, with the vault key, signature policy and network rules given.
+async fn open_host(global: &Global, url: &str) -> Result<Host> {
+    let vault_key = match &global.vault_key_file {
+        Some(path) => Some(VaultKey::from_file(path)?),
+        None => VaultKey::from_env()?,
+    };
+    let network = network_policy(global)?;
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    let mut builder = Host::builder(db)
+        .require_signatures(global.require_signed)
+        .network(network);
+    if let Some(key) = vault_key {
+        builder = builder.vault_key(key);
+    }
+    Ok(builder.build()?)
+}
+
+/// `--allow-private-ip` and `--resolve` as a policy.
+fn network_policy(global: &Global) -> Result<NetworkPolicy> {
+    let mut network = NetworkPolicy::default();
+    for ip in &global.allow_private_ip {
+        network = network.allow_private_ip(*ip);
+    }
+    for entry in &global.resolve {
+        let (host, port, addr) = parse_resolve(entry)
+            .with_context(|| format!("--resolve `{entry}`: expected HOST:PORT:ADDR, e.g. api.example.com:443:10.0.0.5:8443"))?;
+        network = network.resolve(&host, port, addr);
+    }
+    Ok(network)
+}
+
+/// `HOST:PORT:ADDR` where ADDR is `IP:PORT` or `[IPv6]:PORT`.
+fn parse_resolve(entry: &str) -> Option<(String, u16, std::net::SocketAddr)> {
+    let (host, rest) = entry.split_once(':')?;
+    let (port, addr) = rest.split_once(':')?;
+    Some((host.to_owned(), port.parse().ok()?, addr.parse().ok()?))
+}
+
+/// Create `path` readable by its owner only, refusing to overwrite: for key files.
+fn write_private_file(path: &std::path::Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "creating {} (an existing key file is never overwritten)",
+            path.display()
+        )
+    })?;
+    file.write_all(contents)
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,80 @@
+//! `airlock demo`: a fresh database, the demo store seeded, the example connector installed and
+//! approved, one order event, and a refused call shown for what it is.
+
+use anyhow::{Result, anyhow};
+use serde::Serialize;
+
+use airlock_host::demo::{DEMO_MERCHANT, seed};
+use airlock_host::grants::Scope;
+use airlock_host::ids::MerchantId;
+use airlock_host::manifest::Topic;
+use airlock_host::prompt::Language;
+use airlock_host::{Host, Installation, Installed, InvocationReport};
+
+/// The example WhatsApp order notifier, built from `plugins/order-notifier` by the build script.
+pub const ORDER_NOTIFIER_WASM: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/order_notifier.wasm"));
+
+/// Everything `airlock demo` did, for printing or `--json`.
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    /// The database used.
+    pub database: String,
+    /// The install, with the prompt the merchant saw.
+    pub installed: Installed,
+    /// What the merchant approved.
+    pub approved: Installation,
+    /// Optional scopes the merchant declined.
+    pub declined: Vec<Scope>,
+    /// The `order.created` delivery.
+    pub delivery: InvocationReport,
+    /// The connector asked, through a replayed event, for another store's order.
+    pub cross_store: InvocationReport,
+}
+
+/// Run the demo against `url` (which should be a fresh database), prompting in `language`.
+pub async fn run(url: &str, language: Language) -> Result<DemoReport> {
+    let host = Host::open(url).await?;
+    seed(&host).await?;
+    let merchant = MerchantId::new(DEMO_MERCHANT);
+    let mut installed = host
+        .install(&merchant, ORDER_NOTIFIER_WASM, "platform")
+        .await?;
+    let id = installed.installation.id.clone();
+    installed.prompt = host.prompt(&merchant, id.as_str(), language).await?;
+    // The merchant shares contact details (to address the message) but not stock levels.
+    let approved = host
+        .approve(
+            &merchant,
+            &installed.installation.id.to_string(),
+            &[Scope::CustomersReadContact],
+            "owner@chai.example",
+        )
+        .await?;
+    let emitted = host
+        .emit(&merchant, Topic::OrderCreated, "ord_1001")
+        .await?;
+    let delivery = emitted.deliveries.into_iter().next().ok_or_else(|| {
+        anyhow!(
+            "{} was not delivered order.created: the example connector should subscribe to it",
+            installed.installation.id
+        )
+    })?;
+    let cross_store = host
+        .invoke(
+            &merchant,
+            &installed.installation.connector,
+            Topic::OrderCreated,
+            "ord_2001",
+        )
+        .await?;
+    host.db().close().await;
+    Ok(DemoReport {
+        database: url.to_owned(),
+        installed,
+        approved,
+        declined: vec![Scope::InventoryRead],
+        delivery,
+        cross_store,
+    })
+}
