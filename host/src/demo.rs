@@ -6,6 +6,7 @@ use crate::commerce::{
     Address, Contact, Customer, FinancialStatus, FulfillmentStatus, InventoryLevel, LineItem,
     Money, Order,
 };
+use crate::db::commerce::SqlCommerce;
 use crate::db::now_ms;
 use crate::ids::MerchantId;
 use crate::{Error, Host};
@@ -87,9 +88,15 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
     host.put_merchant(&demo, "Chai & Co.", "starter").await?;
     host.put_merchant(&other, "Second Store", "starter").await?;
     let data = host.store_data();
+    seed_demo_store(&data, &demo).await?;
+    seed_other_store(&data, &other).await
+}
+
+/// The demo store: two customers, two orders, three stock levels (one oversold).
+async fn seed_demo_store(data: &SqlCommerce, demo: &MerchantId) -> Result<(), Error> {
     let now = now_ms() as u64;
     data.put_customer(
-        &demo,
+        demo,
         &customer(
             "cus_asha",
             "Asha Verma",
@@ -100,7 +107,7 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
     )
     .await?;
     data.put_customer(
-        &demo,
+        demo,
         &customer(
             "cus_ravi",
             "Ravi Das",
@@ -111,7 +118,7 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
     )
     .await?;
     data.put_order(
-        &demo,
+        demo,
         &order(
             "ord_1001",
             "#1001",
@@ -125,7 +132,7 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
     )
     .await?;
     data.put_order(
-        &demo,
+        demo,
         &order(
             "ord_1002",
             "#1002",
@@ -146,10 +153,15 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
             available,
             updated_at: now,
         };
-        data.put_inventory(&demo, &level).await?;
+        data.put_inventory(demo, &level).await?;
     }
+    Ok(())
+}
+
+/// The other store: one customer and one order, which the demo's connector must not see.
+async fn seed_other_store(data: &SqlCommerce, other: &MerchantId) -> Result<(), Error> {
     data.put_customer(
-        &other,
+        other,
         &customer(
             "cus_zoe",
             "Zoe Marak",
@@ -160,7 +172,7 @@ pub async fn seed(host: &Host) -> Result<(), Error> {
     )
     .await?;
     data.put_order(
-        &other,
+        other,
         &order(
             "ord_2001",
             "#2001",

@@ -24,7 +24,7 @@ mod imports;
 #[cfg(test)]
 mod layering;
 mod limits;
-pub mod live;
+mod live;
 pub mod manifest;
 pub mod memory;
 pub mod origin;
