@@ -43,10 +43,9 @@ mod views;
 
 pub use call::{Access, OutboundCall};
 pub use capabilities::log::{LogLevel, LogLine};
-pub use capabilities::{CAPABILITIES, Descriptor, Requirement, requirement, scopes};
+pub use capabilities::{CAPABILITIES, Descriptor, Requirement, requirement};
 pub use error::Error;
 pub use failure::ConnectorFailure;
-pub use fairness::EPOCH_TICK;
 pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgraded};
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};

@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use crate::call::CallContext;
 use crate::commerce::{CommerceData, ConnectorStorage, SecretSource};
-use crate::grants::{Scope, ScopeSet};
+use crate::grants::Scope;
+#[cfg(test)]
+use crate::grants::ScopeSet;
 
 // One line per capability: `<WIT interface>: <its state type>` (the module of that name holds
 // the state, its `DESCRIPTOR` and its host functions).
@@ -74,7 +76,8 @@ pub fn requirement(interface: &str, function: &str) -> Option<Requirement> {
 }
 
 /// Every scope the capabilities check: what prompts must be able to describe.
-pub fn scopes() -> ScopeSet {
+#[cfg(test)]
+pub(crate) fn scopes() -> ScopeSet {
     let needed = CAPABILITIES.iter().flat_map(|d| d.functions.iter()).fold(
         ScopeSet::EMPTY,
         |set, (_, needs)| match needs {

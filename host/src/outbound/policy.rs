@@ -196,9 +196,6 @@ pub fn is_prohibited(ip: IpAddr) -> bool {
     }
 }
 
-/// Headers a secret may be attached in. Providers echo some headers back (`Origin`, custom
-/// ones on TRACE), which would hand the key to the connector; credential headers are not
-
 #[cfg(test)]
 mod tests {
     use super::*;
