@@ -1,7 +1,6 @@
 //! The secrets vault with real components: set/rotate/list rules, values only ever sealed,
 //! each installation reading only its own declared-readable secrets, a wrong vault key or a
 //! copied row reported as such, and uninstall deleting them.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
 use airlock_host::db::Db;

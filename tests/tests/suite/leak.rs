@@ -1,7 +1,6 @@
 //! The canary test: a connector that tries to leak its key through every channel it has
 //! (logs, plain and encoded; its summary; its errors; a provider that echoes the key back),
 //! and the key appears nowhere the host writes: reports, the audit log, the database.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr};
 

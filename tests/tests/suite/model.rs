@@ -2,7 +2,6 @@
 //! upgrade, uninstall and host calls across several merchants, checked step by step against a simple
 //! model. No call may succeed outside the model's grant, no refusal may happen inside it, and
 //! the slot count may never drift.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 

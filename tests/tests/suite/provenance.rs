@@ -1,7 +1,6 @@
 //! Signed artifacts: a platform that requires signatures accepts only artifacts signed by a
 //! key registered to the manifest's publisher, and refuses any changed byte or unknown key
 //! before compiling anything.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::artifact::ArtifactError;
 use airlock_host::db::Db;

@@ -1,7 +1,6 @@
 //! Every capability with a real component: a granted and a denied case each, on SQLite and
 //! (when configured) PostgreSQL. The probe plugin makes exactly the host call a test names and
 //! reports the host's raw answer.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::grants::Scope;
 use airlock_tests::{TestDb, demo_store, install_probe, other_store, probe, seeded_host};

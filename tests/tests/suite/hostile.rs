@@ -5,7 +5,6 @@
 //! without the write scope in `capabilities.rs`; undeclared imports and malformed binaries in
 //! `install.rs`; flipped bytes in `provenance.rs`; hostile outbound requests and slow-loris
 //! providers in `outbound.rs`.)
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -39,6 +38,7 @@ async fn neighbour_is_fine(host: &Host) {
 
 #[tokio::test]
 async fn an_infinite_loop_is_interrupted_within_150_ms_of_a_100_ms_deadline() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_millis(100),
@@ -177,6 +177,7 @@ async fn a_component_built_against_an_unknown_contract_major_is_refused() {
 // Two workers, as a platform runs: the invocations overlap for real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_invocations_of_one_installation_are_capped() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_millis(1500),

@@ -1,6 +1,5 @@
 //! Revoke, disable, enable and uninstall, including their effect on invocations already
 //! running: a revocation reaches the very next host call, a stop interrupts the guest.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,6 +139,7 @@ async fn no_host_call_succeeds_after_an_uninstall_commits() {
 
 #[tokio::test]
 async fn a_running_connector_is_interrupted_when_its_app_is_disabled() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_secs(30),

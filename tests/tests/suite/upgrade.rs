@@ -1,6 +1,5 @@
 //! Upgrades with real components: narrower applies at once, wider waits for approval of only
 //! what is new while the old version serves, and wrong successors are refused.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
 use airlock_host::grants::Scope;

@@ -1,5 +1,4 @@
 //! Installing artifacts: what the host refuses and that a refusal stores nothing.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::artifact::{ArtifactError, MANIFEST_SECTION, append_custom_section};
 use airlock_host::demo::ORDER_NOTIFIER_WASM;

@@ -1,7 +1,6 @@
 //! Outbound HTTP with real local providers: the example connector pays-and-ships with keys it
 //! never sees (over TLS), provider answers become merchant-facing causes, and a hostile
 //! connector's requests to anywhere else are refused before any connection is made.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -474,6 +473,7 @@ async fn loopback_and_private_addresses_are_refused_unless_the_platform_allows_t
 
 #[tokio::test]
 async fn responses_are_capped_and_slow_providers_spend_the_callers_deadline() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let gateway = Provider::start().await;
     gateway.answer(|r| match r.target.as_str() {
