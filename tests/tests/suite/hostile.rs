@@ -15,8 +15,8 @@ use airlock_host::{
     AbortReason, CallResult, Error, Host, InvocationReport, LimitOverrides, Limits,
 };
 use airlock_tests::{
-    TestDb, demo_store, hostile_host, install_probe, install_with_secrets, invoke_demo,
-    other_store, plugins, probe, seeded_host, wasm,
+    ManifestBuilder, TestDb, TestHost, demo_store, hostile_host, install_probe,
+    install_with_secrets, invoke_demo, other_store, plugins, probe, wasm,
 };
 
 fn stopped(report: &InvocationReport) -> AbortReason {
@@ -313,8 +313,12 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
 /// its function table by 1000 elements for every character of the event's subject, then
 /// returns an empty outcome. Built into a component with wit-component against `wit/`.
 fn table_grower() -> Vec<u8> {
-    let manifest = "id = \"test.table-grower\"\nname = \"Table grower\"\n\
-                    publisher = \"Airlock Tests\"\nversion = \"0.1.0\"\nkind = \"analytics\"\n";
+    let manifest = ManifestBuilder::new("test.table-grower")
+        .name("Table grower")
+        .publisher("Airlock Tests")
+        .version("0.1.0")
+        .kind("analytics")
+        .to_toml();
     let wat = format!(
         r#"(module
   (memory (export "memory") 1)
@@ -360,7 +364,7 @@ fn table_grower() -> Vec<u8> {
 #[tokio::test]
 async fn table_growth_is_stopped_at_the_cap_per_host_and_per_connector() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let id = install_with_secrets(&host, &demo_store(), &table_grower(), &[]).await;
     // 1000 elements fit the host's 20,000.
     let small = invoke_demo(&host, &id, "x").await;

@@ -1,5 +1,5 @@
-//! Every test plugin the build script compiles is used by some test (as Wasmtime's
-//! test-programs insist), so a plugin cannot silently stop being exercised.
+//! Every plugin the build script compiles, test plugin or example connector, is used by some
+//! test (as Wasmtime's test-programs insist), so a plugin cannot silently stop being exercised.
 
 use std::path::Path;
 
@@ -24,6 +24,11 @@ fn every_built_test_plugin_is_used_by_a_test() {
     for dir in [root.join("tests"), root.join("src")] {
         sources_under(&dir, &mut sources);
     }
+    assert!(
+        plugins::ALL.contains(&"ORDER_NOTIFIER") && plugins::ALL.contains(&"SHIP_ON_PAYMENT"),
+        "the example connectors are checked too: {:?}",
+        plugins::ALL
+    );
     for name in plugins::ALL {
         assert!(
             sources.contains(&format!("plugins::{name}")),
