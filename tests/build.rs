@@ -1,5 +1,6 @@
-//! Builds the test connectors in `tests/plugins/` (some hostile) for wasm32-wasip2 and writes
-//! a constant with the path of each, so `cargo test` needs nothing built beforehand.
+//! Builds the test connectors in `tests/plugins/` (some hostile) and the example connectors in
+//! `plugins/` for wasm32-wasip2, and writes a constant with the path of each, so `cargo test`
+//! needs nothing built beforehand.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a build script fails by panicking
 
 include!("../host/build_wasm.rs");
@@ -13,24 +14,37 @@ const TEST_PLUGINS: [&str; 6] = [
     "future-contract",
 ];
 
+/// The example connectors (their own workspace in `../plugins`).
+const EXAMPLE_PLUGINS: [&str; 2] = ["order-notifier", "ship-on-payment"];
+
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let built = build_plugins(&manifest_dir.join("plugins"), &TEST_PLUGINS);
+    let examples_dir = manifest_dir.join("../plugins");
+    // `build_plugins` watches the directory it builds too; said here so it holds whatever
+    // the shared helper does.
+    println!("cargo:rerun-if-changed={}", examples_dir.display());
+    let built = [
+        (
+            "tests/plugins",
+            build_plugins(&manifest_dir.join("plugins"), &TEST_PLUGINS),
+        ),
+        ("plugins", build_plugins(&examples_dir, &EXAMPLE_PLUGINS)),
+    ];
     let mut consts = String::new();
-    for (name, path) in &built {
-        consts.push_str(&format!(
-            "/// `tests/plugins/{}`, built for wasm32-wasip2.\npub const {}: &str = {:?};\n",
-            name.replace('_', "-"),
-            name.to_uppercase(),
-            path.display().to_string()
-        ));
+    let mut names = Vec::new();
+    for (dir, plugins) in &built {
+        for (name, path) in plugins {
+            consts.push_str(&format!(
+                "/// `{dir}/{}`, built for wasm32-wasip2.\npub const {}: &str = {:?};\n",
+                name.replace('_', "-"),
+                name.to_uppercase(),
+                path.display().to_string()
+            ));
+            names.push(format!("{:?}", name.to_uppercase()));
+        }
     }
-    let names: Vec<String> = built
-        .iter()
-        .map(|(n, _)| format!("{:?}", n.to_uppercase()))
-        .collect();
     consts.push_str(&format!(
-        "/// Every test plugin's constant name; each must be used by a test.\npub const ALL: &[&str] = &[{}];\n",
+        "/// Every built plugin's constant name; each must be used by a test.\npub const ALL: &[&str] = &[{}];\n",
         names.join(", ")
     ));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -12,11 +12,11 @@ use airlock_host::commerce::{
     CommerceData, ConnectorStorage, Customer, DataError, FinancialStatus, FulfillmentStatus,
     InventoryLevel, Order, OrderQuery,
 };
-use airlock_host::demo::ORDER_NOTIFIER_WASM;
 use airlock_host::grants::{Grant, Scope, ScopeSet};
 use airlock_host::ids::{InstallationId, MerchantId};
 use airlock_host::manifest::Topic;
 use airlock_host::{CallResult, CallSetup, DataSources, Event, Limits, Sandbox};
+use airlock_tests::{TestHost, plugins, wasm};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// The demo store's records, held in memory.
@@ -30,8 +30,7 @@ struct Memory {
 fn memory() -> Arc<Memory> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let host = airlock_host::Host::open("sqlite::memory:").await.unwrap();
-        airlock_host::demo::seed(&host).await.unwrap();
+        let host = TestHost::at("sqlite::memory:").build().await;
         let m = MerchantId::new(airlock_host::demo::DEMO_MERCHANT);
         let data = airlock_host::db::commerce::SqlCommerce::new(host.db().clone());
         let order = data.order(&m, "ord_1001").await.unwrap().unwrap();
@@ -297,7 +296,8 @@ mod raw {
             wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
             Connector::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s).unwrap();
             let component =
-                wasmtime::component::Component::new(&engine, ORDER_NOTIFIER_WASM).unwrap();
+                wasmtime::component::Component::new(&engine, wasm(plugins::ORDER_NOTIFIER))
+                    .unwrap();
             let pre = ConnectorPre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
             Raw { engine, pre, data }
         }
@@ -338,7 +338,7 @@ fn per_event(c: &mut Criterion) {
     let data = memory();
     let limits = Limits::default();
     let sandbox = Sandbox::new(&limits).unwrap();
-    let prepared = sandbox.load(ORDER_NOTIFIER_WASM).unwrap();
+    let prepared = sandbox.load(&wasm(plugins::ORDER_NOTIFIER)).unwrap();
     let sources = DataSources {
         commerce: data.clone(),
         storage: data.clone(),

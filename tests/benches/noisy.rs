@@ -10,24 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use airlock_host::db::Db;
 use airlock_host::grants::Scope;
 use airlock_host::ids::{InstallationId, MerchantId};
 use airlock_host::manifest::Topic;
 use airlock_host::{CallResult, Host, LimitOverrides, demo};
+use airlock_tests::{TestHost, plugins, wasm};
 
 const SAMPLES: usize = 600;
-
-fn hostile_wasm() -> Vec<u8> {
-    let path = concat!(env!("OUT_DIR"), "/plugins.rs");
-    let consts = std::fs::read_to_string(path).unwrap();
-    let line = consts
-        .lines()
-        .find(|l| l.starts_with("pub const HOSTILE:"))
-        .unwrap();
-    let file = line.split('"').nth(1).unwrap();
-    std::fs::read(file).unwrap()
-}
 
 async fn measure(host: &Host, merchant: &MerchantId, id: &InstallationId) -> Vec<f64> {
     let mut out = Vec::with_capacity(SAMPLES);
@@ -78,11 +67,7 @@ fn main() {
             Ok("memory") => "sqlite::memory:".to_owned(),
             _ => format!("sqlite://{}", dir.path().join("noisy.db").display()),
         };
-        let host = Arc::new(
-            Host::builder(Db::connect(&url).await.unwrap())
-                .build()
-                .unwrap(),
-        );
+        let host = Arc::new(TestHost::at(&url).build().await);
         // The hostile connector runs until its deadline, unmetered, six at a time; its host
         // calls keep the default quota (a flood ends at 1000 and starts over).
         let flat_out = LimitOverrides {
@@ -94,11 +79,10 @@ fn main() {
         host.set_connector_limits("test.hostile", &flat_out, "bench")
             .await
             .unwrap();
-        demo::seed(&host).await.unwrap();
         let shop = MerchantId::new(demo::DEMO_MERCHANT);
         let other = MerchantId::new(demo::OTHER_MERCHANT);
         let notifier = host
-            .install(&shop, demo::ORDER_NOTIFIER_WASM, "bench")
+            .install(&shop, &wasm(plugins::ORDER_NOTIFIER), "bench")
             .await
             .unwrap()
             .installation
@@ -112,7 +96,7 @@ fn main() {
         .await
         .unwrap();
         let hostile = host
-            .install(&other, &hostile_wasm(), "bench")
+            .install(&other, &wasm(plugins::HOSTILE), "bench")
             .await
             .unwrap()
             .installation

@@ -1,12 +1,10 @@
 //! Installing artifacts: what the host refuses and that a refusal stores nothing.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::artifact::{ArtifactError, MANIFEST_SECTION, append_custom_section};
-use airlock_host::demo::ORDER_NOTIFIER_WASM;
 use airlock_host::grants::Scope;
 use airlock_host::manifest::ManifestError;
 use airlock_host::{Error, Host};
-use airlock_tests::{TestDb, demo_store, plugins, seeded_host, wasm};
+use airlock_tests::{ManifestBuilder, TestDb, TestHost, demo_store, plugins, wasm};
 
 async fn nothing_stored(host: &Host) {
     assert!(
@@ -23,7 +21,7 @@ async fn nothing_stored(host: &Host) {
 #[tokio::test]
 async fn an_undeclared_import_refuses_the_install_naming_import_and_scope() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let err = host
             .install(&demo_store(), &wasm(plugins::UNDECLARED_IMPORT), "test")
             .await
@@ -48,8 +46,8 @@ async fn an_undeclared_import_refuses_the_install_naming_import_and_scope() {
 #[tokio::test]
 async fn corrupt_or_foreign_wasm_is_refused_cleanly_and_nothing_is_stored() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
-    let good = ORDER_NOTIFIER_WASM.to_vec();
+    let host = TestHost::new(&db).build().await;
+    let good = wasm(plugins::ORDER_NOTIFIER);
 
     let mut truncated = good.clone();
     truncated.truncate(good.len() / 2);
@@ -86,7 +84,7 @@ async fn corrupt_or_foreign_wasm_is_refused_cleanly_and_nothing_is_stored() {
 #[tokio::test]
 async fn a_component_without_a_manifest_is_refused() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let err = host
         .install(&demo_store(), &wasm(plugins::NO_MANIFEST), "test")
         .await
@@ -103,29 +101,34 @@ async fn a_component_without_a_manifest_is_refused() {
 #[tokio::test]
 async fn malformed_manifests_are_refused_naming_what_is_wrong() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let bare = wasm(plugins::NO_MANIFEST);
-    let base = "id = \"acme.bare\"\nname = \"Bare\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"analytics\"\n";
+    let base = || {
+        ManifestBuilder::new("acme.bare")
+            .name("Bare")
+            .kind("analytics")
+    };
     let cases = [
-        ("id = \"acme.bare\"\nname = [", "manifest is not valid"),
         (
-            "name = \"Bare\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n",
+            "id = \"acme.bare\"\nname = [".to_owned(),
+            "manifest is not valid",
+        ),
+        (
+            "name = \"Bare\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n"
+                .to_owned(),
             "id",
         ),
         (
-            &*format!("{base}[[scopes.required]]\nscope = \"orders:delete\"\nreason = \"x\"\n"),
+            base().required("orders:delete").reason("x").to_toml(),
             "orders:delete",
         ),
         (
-            &*format!("{base}[[scopes.required]]\nscope = \"orders:read\"\nreason = \"\"\n"),
+            base().required("orders:read").reason("").to_toml(),
             "scopes.required[0].reason",
         ),
-        (&*base.replace("1.0.0", "latest"), "version"),
-        (&*base.replace("analytics", "casino"), "casino"),
-        (
-            &*format!("{base}events = [\"order.created\"]\n"),
-            "events[0]",
-        ),
+        (base().version("latest").to_toml(), "version"),
+        (base().kind("casino").to_toml(), "casino"),
+        (base().event("order.created").to_toml(), "events[0]"),
     ];
     for (manifest, names) in cases {
         let artifact = append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes());
@@ -157,8 +160,7 @@ async fn malformed_manifests_are_refused_naming_what_is_wrong() {
     nothing_stored(&host).await;
 
     // The same component with a valid manifest attached installs: the refusals were the manifests'.
-    let valid = append_custom_section(&bare, MANIFEST_SECTION, base.as_bytes());
-    host.install(&demo_store(), &valid, "test")
+    host.install(&demo_store(), &base().artifact(), "test")
         .await
         .expect("valid manifest installs");
     db.finish().await;
@@ -167,47 +169,37 @@ async fn malformed_manifests_are_refused_naming_what_is_wrong() {
 #[tokio::test]
 async fn install_refusals_for_merchant_plan_and_duplicates_name_the_fix() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let err = host
             .install(
                 &airlock_host::ids::MerchantId::new("nobody"),
-                ORDER_NOTIFIER_WASM,
+                &wasm(plugins::ORDER_NOTIFIER),
                 "test",
             )
             .await
             .unwrap_err();
         assert!(matches!(err, Error::UnknownMerchant(_)), "{err}");
 
-        host.install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+        host.install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
             .await
             .unwrap();
         let err = host
-            .install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+            .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
             .await
             .unwrap_err();
         assert!(matches!(err, Error::AlreadyInstalled { .. }), "{err}");
 
         // The Starter plan has three slots: two more distinct connectors fit, a fourth does not.
-        let bare = wasm(plugins::NO_MANIFEST);
+        let app = |n: u32| {
+            ManifestBuilder::new(&format!("acme.app{n}"))
+                .name(&format!("App {n}"))
+                .artifact()
+        };
         for n in 1..=2 {
-            let manifest = format!(
-                "id = \"acme.app{n}\"\nname = \"App {n}\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n"
-            );
-            host.install(
-                &demo_store(),
-                &append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes()),
-                "test",
-            )
-            .await
-            .unwrap();
+            host.install(&demo_store(), &app(n), "test").await.unwrap();
         }
-        let manifest = "id = \"acme.app4\"\nname = \"App 4\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n";
         let err = host
-            .install(
-                &demo_store(),
-                &append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes()),
-                "test",
-            )
+            .install(&demo_store(), &app(4), "test")
             .await
             .unwrap_err();
         match &err {
@@ -226,9 +218,9 @@ async fn install_refusals_for_merchant_plan_and_duplicates_name_the_fix() {
 #[tokio::test]
 async fn approving_a_scope_the_connector_does_not_offer_is_refused() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let installed = host
-        .install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+        .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
         .await
         .unwrap();
     let id = installed.installation.id.to_string();

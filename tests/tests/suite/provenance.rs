@@ -1,22 +1,10 @@
 //! Signed artifacts: a platform that requires signatures accepts only artifacts signed by a
 //! key registered to the manifest's publisher, and refuses any changed byte or unknown key
 //! before compiling anything.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::artifact::ArtifactError;
-use airlock_host::db::Db;
-use airlock_host::demo::{self, ORDER_NOTIFIER_WASM};
-use airlock_host::{Error, Host, signing};
-use airlock_tests::{TestDb, demo_store};
-
-async fn strict_host(db: &TestDb) -> Host {
-    let host = Host::builder(Db::connect(&db.url).await.unwrap())
-        .require_signatures(true)
-        .build()
-        .unwrap();
-    demo::seed(&host).await.unwrap();
-    host
-}
+use airlock_host::{Error, signing};
+use airlock_tests::{TestDb, TestHost, demo_store, plugins, wasm};
 
 fn refused(err: Error) -> ArtifactError {
     match err {
@@ -28,9 +16,9 @@ fn refused(err: Error) -> ArtifactError {
 #[tokio::test]
 async fn a_signed_artifact_from_a_registered_publisher_key_installs_and_others_do_not() {
     for db in TestDb::all().await {
-        let host = strict_host(&db).await;
+        let host = TestHost::new(&db).require_signatures().build().await;
         let (secret, public) = signing::generate().unwrap();
-        let signed = signing::sign(ORDER_NOTIFIER_WASM, &secret).unwrap();
+        let signed = signing::sign(&wasm(plugins::ORDER_NOTIFIER), &secret).unwrap();
 
         // Not yet registered: unknown key. Unsigned: refused outright.
         let err = refused(
@@ -43,7 +31,7 @@ async fn a_signed_artifact_from_a_registered_publisher_key_installs_and_others_d
             "{err}"
         );
         let err = refused(
-            host.install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+            host.install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
                 .await
                 .unwrap_err(),
         );
@@ -83,12 +71,12 @@ async fn a_signed_artifact_from_a_registered_publisher_key_installs_and_others_d
 #[tokio::test]
 async fn a_flipped_byte_is_refused_as_a_bad_signature_before_compilation() {
     let db = TestDb::sqlite();
-    let host = strict_host(&db).await;
+    let host = TestHost::new(&db).require_signatures().build().await;
     let (secret, public) = signing::generate().unwrap();
     host.trust_key("Airlock Examples", &hex::encode(public), "platform")
         .await
         .unwrap();
-    let signed = signing::sign(ORDER_NOTIFIER_WASM, &secret).unwrap();
+    let signed = signing::sign(&wasm(plugins::ORDER_NOTIFIER), &secret).unwrap();
     // A byte in the middle of the code: still parses, would still compile, but is not what was signed.
     for at in [signed.len() / 3, signed.len() / 2, signed.len() - 10] {
         let mut tampered = signed.clone();

@@ -1,15 +1,14 @@
 //! Every capability with a real component: a granted and a denied case each, on SQLite and
 //! (when configured) PostgreSQL. The probe plugin makes exactly the host call a test names and
 //! reports the host's raw answer.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use airlock_host::grants::Scope;
-use airlock_tests::{TestDb, demo_store, install_probe, other_store, probe, seeded_host};
+use airlock_tests::{TestDb, TestHost, demo_store, install_probe, other_store, probe};
 
 #[tokio::test]
 async fn granted_order_read_returns_the_merchants_order() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let probe_id = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
         let answer = probe(&host, &demo_store(), &probe_id, "orders.get ord_1001").await;
         assert!(answer.starts_with("ok Order {"), "{}: {answer}", db.url);
@@ -24,7 +23,7 @@ async fn granted_order_read_returns_the_merchants_order() {
 #[tokio::test]
 async fn ungranted_reads_are_denied_with_the_missing_scope() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         // Granted something, just not what each call needs.
         let probe_id = install_probe(&host, &demo_store(), &[Scope::InventoryWrite]).await;
         for (command, scope) in [
@@ -49,7 +48,7 @@ async fn ungranted_reads_are_denied_with_the_missing_scope() {
 #[tokio::test]
 async fn writes_without_the_write_scope_are_refused_and_change_nothing() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let reader = install_probe(
             &host,
             &demo_store(),
@@ -99,7 +98,7 @@ async fn writes_without_the_write_scope_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn writes_with_the_write_scope_change_the_record() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let scopes = [
             Scope::OrdersRead,
             Scope::OrdersWrite,
@@ -138,7 +137,7 @@ async fn writes_with_the_write_scope_change_the_record() {
 #[tokio::test]
 async fn contact_details_are_empty_without_read_contact_and_present_with_it() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let without = install_probe(&host, &demo_store(), &[Scope::CustomersRead]).await;
         let answer = probe(&host, &demo_store(), &without, "customers.get cus_asha").await;
         assert!(answer.starts_with("ok Customer {"), "{answer}");
@@ -169,7 +168,7 @@ async fn contact_details_are_empty_without_read_contact_and_present_with_it() {
 #[tokio::test]
 async fn another_merchants_ids_look_exactly_like_missing_ones() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let all = [
             Scope::OrdersRead,
             Scope::OrdersWrite,
@@ -214,7 +213,7 @@ async fn another_merchants_ids_look_exactly_like_missing_ones() {
 #[tokio::test]
 async fn storage_is_private_to_each_installation() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let a = install_probe(&host, &demo_store(), &[]).await;
         let b = install_probe(&host, &other_store(), &[]).await;
         assert_eq!(
@@ -252,7 +251,7 @@ async fn storage_is_private_to_each_installation() {
 #[tokio::test]
 async fn bad_ids_from_a_plugin_are_rejected_as_invalid_input() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let probe_id = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
     let answer = probe(&host, &demo_store(), &probe_id, "orders.get-long 200").await;
     assert!(

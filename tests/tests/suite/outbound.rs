@@ -1,14 +1,12 @@
 //! Outbound HTTP with real local providers: the example connector pays-and-ships with keys it
 //! never sees (over TLS), provider answers become merchant-facing causes, and a hostile
 //! connector's requests to anywhere else are refused before any connection is made.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use airlock_host::commerce::{CommerceData, FinancialStatus};
 use airlock_host::db::secrets::SecretWrite;
-use airlock_host::demo::SHIP_ON_PAYMENT_WASM;
 use airlock_host::ids::InstallationId;
 use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
@@ -17,7 +15,7 @@ use airlock_host::vault::VaultKey;
 use airlock_host::{CallResult, ConnectorFailure, Host, InvocationReport, Limits};
 use airlock_tests::provider::{Provider, Reply, TestCert};
 use airlock_tests::{
-    TestDb, connected_host, demo_store, install_with_secrets, invoke_demo, plugins, summary, wasm,
+    TestDb, TestHost, demo_store, install_with_secrets, invoke_demo, plugins, summary, wasm,
 };
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -65,10 +63,14 @@ async fn shop(db: &TestDb) -> Shop {
         .resolve("api.paygate.example", 443, gateway.addr)
         .resolve("api.courier.example", 443, courier.addr)
         .trust_root(cert.der.clone());
-    let host = connected_host(db, key(), network, Limits::default()).await;
+    let host = TestHost::new(db)
+        .vault(key())
+        .network(network)
+        .build()
+        .await;
     // The prompt lists both servers and says the keys are attached, never seen.
     let prompt = Prompt::for_manifest(
-        &airlock_host::artifact::Artifact::parse(SHIP_ON_PAYMENT_WASM)
+        &airlock_host::artifact::Artifact::parse(&wasm(plugins::SHIP_ON_PAYMENT))
             .unwrap()
             .manifest,
         Language::En,
@@ -82,7 +84,7 @@ async fn shop(db: &TestDb) -> Shop {
     let id = install_with_secrets(
         &host,
         &demo_store(),
-        SHIP_ON_PAYMENT_WASM,
+        &wasm(plugins::SHIP_ON_PAYMENT),
         &[("gateway_key", GATEWAY_KEY), ("courier_key", COURIER_KEY)],
     )
     .await;
@@ -289,7 +291,12 @@ async fn a_rotated_key_is_used_by_the_next_call() {
 
 /// The HTTP probe installed for the demo store with `network`, both keys set.
 async fn http_probe(db: &TestDb, network: NetworkPolicy, limits: Limits) -> (Host, InstallationId) {
-    let host = connected_host(db, key(), network, limits).await;
+    let host = TestHost::new(db)
+        .vault(key())
+        .network(network)
+        .limits(limits)
+        .build()
+        .await;
     let id = install_with_secrets(
         &host,
         &demo_store(),
@@ -474,6 +481,7 @@ async fn loopback_and_private_addresses_are_refused_unless_the_platform_allows_t
 
 #[tokio::test]
 async fn responses_are_capped_and_slow_providers_spend_the_callers_deadline() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let gateway = Provider::start().await;
     gateway.answer(|r| match r.target.as_str() {

@@ -1,16 +1,15 @@
 //! The canary test: a connector that tries to leak its key through every channel it has
 //! (logs, plain and encoded; its summary; its errors; a provider that echoes the key back),
 //! and the key appears nowhere the host writes: reports, the audit log, the database.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
 use airlock_host::vault::VaultKey;
-use airlock_host::{CallResult, ConnectorFailure, Limits};
+use airlock_host::{CallResult, ConnectorFailure};
 use airlock_tests::provider::{Provider, Reply};
-use airlock_tests::{TestDb, connected_host, demo_store, install_with_secrets, plugins, wasm};
+use airlock_tests::{TestDb, TestHost, demo_store, install_with_secrets, plugins, wasm};
 use base64::Engine as _;
 
 const CANARY: &str = "sk_live_CANARY+7Qx/e9Zt41";
@@ -54,7 +53,7 @@ async fn a_canary_key_appears_nowhere_the_host_writes() {
             .allow_private_ip(IpAddr::V4(Ipv4Addr::LOCALHOST))
             .resolve("gateway.test", 8080, gateway.addr);
         let key = VaultKey::from_bytes([9; 32]);
-        let host = connected_host(&db, key, network, Limits::default()).await;
+        let host = TestHost::new(&db).vault(key).network(network).build().await;
         let id = install_with_secrets(
             &host,
             &demo_store(),

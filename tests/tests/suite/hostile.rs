@@ -5,7 +5,6 @@
 //! without the write scope in `capabilities.rs`; undeclared imports and malformed binaries in
 //! `install.rs`; flipped bytes in `provenance.rs`; hostile outbound requests and slow-loris
 //! providers in `outbound.rs`.)
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -16,8 +15,8 @@ use airlock_host::{
     AbortReason, CallResult, Error, Host, InvocationReport, LimitOverrides, Limits,
 };
 use airlock_tests::{
-    TestDb, demo_store, hostile_host, install_probe, install_with_secrets, invoke_demo,
-    other_store, plugins, probe, seeded_host, wasm,
+    ManifestBuilder, TestDb, TestHost, demo_store, hostile_host, install_probe,
+    install_with_secrets, invoke_demo, other_store, plugins, probe, wasm,
 };
 
 fn stopped(report: &InvocationReport) -> AbortReason {
@@ -39,6 +38,7 @@ async fn neighbour_is_fine(host: &Host) {
 
 #[tokio::test]
 async fn an_infinite_loop_is_interrupted_within_150_ms_of_a_100_ms_deadline() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_millis(100),
@@ -177,6 +177,7 @@ async fn a_component_built_against_an_unknown_contract_major_is_refused() {
 // Two workers, as a platform runs: the invocations overlap for real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_invocations_of_one_installation_are_capped() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_millis(1500),
@@ -312,8 +313,12 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
 /// its function table by 1000 elements for every character of the event's subject, then
 /// returns an empty outcome. Built into a component with wit-component against `wit/`.
 fn table_grower() -> Vec<u8> {
-    let manifest = "id = \"test.table-grower\"\nname = \"Table grower\"\n\
-                    publisher = \"Airlock Tests\"\nversion = \"0.1.0\"\nkind = \"analytics\"\n";
+    let manifest = ManifestBuilder::new("test.table-grower")
+        .name("Table grower")
+        .publisher("Airlock Tests")
+        .version("0.1.0")
+        .kind("analytics")
+        .to_toml();
     let wat = format!(
         r#"(module
   (memory (export "memory") 1)
@@ -359,7 +364,7 @@ fn table_grower() -> Vec<u8> {
 #[tokio::test]
 async fn table_growth_is_stopped_at_the_cap_per_host_and_per_connector() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let id = install_with_secrets(&host, &demo_store(), &table_grower(), &[]).await;
     // 1000 elements fit the host's 20,000.
     let small = invoke_demo(&host, &id, "x").await;

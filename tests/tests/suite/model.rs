@@ -2,17 +2,15 @@
 //! upgrade, uninstall and host calls across several merchants, checked step by step against a simple
 //! model. No call may succeed outside the model's grant, no refusal may happen inside it, and
 //! the slot count may never drift.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
-use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
 use airlock_host::grants::{Scope, ScopeSet};
 use airlock_host::ids::MerchantId;
 use airlock_host::manifest::Topic;
 use airlock_host::prompt::Language;
 use airlock_host::{CallResult, Error, Host};
-use airlock_tests::{TestDb, plugins, seeded_host, wasm};
+use airlock_tests::{ManifestBuilder, TestDb, TestHost, plugins, wasm};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -146,22 +144,16 @@ fn artifact(app: usize, v: Version) -> Vec<u8> {
     if app == 0 {
         return wasm(plugins::PROBE);
     }
-    let mut manifest = format!(
-        "id = \"acme.filler{app}\"\nname = \"Filler {app}\"\npublisher = \"Acme\"\nversion = \"1.{}.0\"\nkind = \"ads\"\n",
-        v.number
-    );
-    for (list, scopes) in [("required", v.required), ("optional", v.optional)] {
-        for scope in scopes.iter() {
-            manifest.push_str(&format!(
-                "[[scopes.{list}]]\nscope = \"{scope}\"\nreason = \"model\"\n"
-            ));
-        }
+    let mut manifest = ManifestBuilder::new(&format!("acme.filler{app}"))
+        .name(&format!("Filler {app}"))
+        .version(&format!("1.{}.0", v.number));
+    for scope in v.required.iter() {
+        manifest = manifest.required(scope).reason("model");
     }
-    append_custom_section(
-        &wasm(plugins::NO_MANIFEST),
-        MANIFEST_SECTION,
-        manifest.as_bytes(),
-    )
+    for scope in v.optional.iter() {
+        manifest = manifest.optional(scope).reason("model");
+    }
+    manifest.artifact()
 }
 
 fn command(scope: Scope) -> &'static str {
@@ -411,7 +403,7 @@ fn check(op: &Op, expect_ok: bool, got: Result<(), String>) -> Result<(), String
 fn random_lifecycles_never_grant_more_than_the_model_and_never_drift_slots() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = TestDb::sqlite();
-    let host = rt.block_on(seeded_host(&db));
+    let host = rt.block_on(TestHost::new(&db).build());
     let case = std::sync::atomic::AtomicU32::new(0);
     let mut runner = TestRunner::new(Config {
         cases: 96,

@@ -1,6 +1,5 @@
 //! The per-call deadline and memory cap with a real hostile component: each abuse ends that
 //! call with a typed reason, and the next call runs normally.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -19,6 +18,7 @@ fn assert_recovers(report: &airlock_host::InvocationReport) {
 
 #[tokio::test]
 async fn a_runaway_loop_is_stopped_at_the_deadline_and_the_next_call_runs() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_millis(200),

@@ -2,7 +2,6 @@
 //! the test connectors') is checked against the RustSec advisory database snapshot in
 //! `../shared/advisory-db` (these machines cannot fetch the live one), and every licence
 //! against the list we can ship under. CI sets `AIRLOCK_ADVISORY_DB`, so there it cannot skip.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

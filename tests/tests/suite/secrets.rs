@@ -1,19 +1,17 @@
 //! The secrets vault with real components: set/rotate/list rules, values only ever sealed,
 //! each installation reading only its own declared-readable secrets, a wrong vault key or a
 //! copied row reported as such, and uninstall deleting them.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
 use airlock_host::db::Db;
 use airlock_host::db::secrets::SecretWrite;
 use airlock_host::ids::{InstallationId, MerchantId};
 use airlock_host::manifest::Topic;
-use airlock_host::outbound::NetworkPolicy;
 use airlock_host::prompt::Language;
 use airlock_host::vault::VaultKey;
-use airlock_host::{Error, Host, Limits};
+use airlock_host::{Error, Host};
 use airlock_tests::{
-    TestDb, connected_host, demo_store, install_with_secrets, other_store, plugins, summary, wasm,
+    ManifestBuilder, TestDb, TestHost, demo_store, install_with_secrets, other_store, plugins,
+    summary, wasm,
 };
 use sqlx::Row;
 
@@ -43,7 +41,7 @@ async fn read(host: &Host, merchant: &MerchantId, id: &InstallationId, name: &st
 #[tokio::test]
 async fn secrets_are_set_once_rotated_listed_without_values_and_stored_sealed() {
     for db in TestDb::all().await {
-        let host = connected_host(&db, key(1), NetworkPolicy::default(), Limits::default()).await;
+        let host = TestHost::new(&db).vault(key(1)).build().await;
         let id = install(&host, &demo_store()).await;
         let write = |name: &'static str, value: &'static str, mode| {
             let host = &host;
@@ -115,7 +113,7 @@ async fn secrets_are_set_once_rotated_listed_without_values_and_stored_sealed() 
 #[tokio::test]
 async fn a_connector_reads_only_its_own_installations_declared_readable_secrets() {
     let db = TestDb::sqlite();
-    let host = connected_host(&db, key(1), NetworkPolicy::default(), Limits::default()).await;
+    let host = TestHost::new(&db).vault(key(1)).build().await;
     let ours = install(&host, &demo_store()).await;
     let theirs = install(&host, &other_store()).await;
     assert_eq!(
@@ -179,7 +177,7 @@ async fn a_connector_reads_only_its_own_installations_declared_readable_secrets(
 #[tokio::test]
 async fn a_wrong_vault_key_or_a_copied_row_is_reported_as_such() {
     let db = TestDb::sqlite();
-    let host = connected_host(&db, key(1), NetworkPolicy::default(), Limits::default()).await;
+    let host = TestHost::new(&db).vault(key(1)).build().await;
     let ours = install(&host, &demo_store()).await;
     let theirs = install(&host, &other_store()).await;
     host.write_secret(
@@ -194,10 +192,7 @@ async fn a_wrong_vault_key_or_a_copied_row_is_reported_as_such() {
     .unwrap();
 
     // The same database opened with another key: a clear report, never garbage.
-    let wrong = Host::builder(Db::connect(&db.url).await.unwrap())
-        .vault_key(key(2))
-        .build()
-        .unwrap();
+    let wrong = TestHost::new(&db).vault(key(2)).unseeded().build().await;
     let listed = wrong.secrets(&demo_store(), ours.as_str()).await.unwrap();
     let problem = listed[0].problem.clone().unwrap();
     assert_eq!(
@@ -214,9 +209,7 @@ async fn a_wrong_vault_key_or_a_copied_row_is_reported_as_such() {
         "error HostError::Unavailable"
     );
     // No key at all: setting says how to supply one.
-    let keyless = Host::builder(Db::connect(&db.url).await.unwrap())
-        .build()
-        .unwrap();
+    let keyless = TestHost::new(&db).unseeded().build().await;
     let err = keyless
         .write_secret(
             &demo_store(),
@@ -260,7 +253,7 @@ async fn a_wrong_vault_key_or_a_copied_row_is_reported_as_such() {
 #[tokio::test]
 async fn uninstall_deletes_the_installations_secrets() {
     for db in TestDb::all().await {
-        let host = connected_host(&db, key(1), NetworkPolicy::default(), Limits::default()).await;
+        let host = TestHost::new(&db).vault(key(1)).build().await;
         let id = install(&host, &demo_store()).await;
         for name in ["api_key", "attach_only"] {
             host.write_secret(
@@ -296,31 +289,23 @@ async fn uninstall_deletes_the_installations_secrets() {
 /// The bare test component carrying a manifest of `version` that calls `origins` and uses
 /// `secrets` (attached to the first origin).
 fn app(version: &str, origins: &[&str], secrets: &[&str]) -> Vec<u8> {
-    let mut manifest = format!(
-        "id = \"acme.partner-sync\"\nname = \"Partner Sync\"\npublisher = \"Acme\"\nversion = \"{version}\"\nkind = \"marketplace\"\n"
-    );
+    let mut manifest = ManifestBuilder::new("acme.partner-sync")
+        .name("Partner Sync")
+        .version(version)
+        .kind("marketplace");
     for origin in origins {
-        manifest.push_str(&format!(
-            "[[http]]\norigin = \"{origin}\"\nreason = \"sync orders\"\n"
-        ));
+        manifest = manifest.http(origin).reason("sync orders");
     }
     for name in secrets {
-        manifest.push_str(&format!(
-            "[[secrets]]\nname = \"{name}\"\nreason = \"partner key\"\nsend_to = [\"{}\"]\n",
-            origins[0]
-        ));
+        manifest = manifest.secret(name, origins[0]).reason("partner key");
     }
-    append_custom_section(
-        &wasm(plugins::NO_MANIFEST),
-        MANIFEST_SECTION,
-        manifest.as_bytes(),
-    )
+    manifest.artifact()
 }
 
 #[tokio::test]
 async fn an_upgrade_that_adds_an_origin_or_a_secret_waits_for_the_merchant() {
     let db = TestDb::sqlite();
-    let host = connected_host(&db, key(1), NetworkPolicy::default(), Limits::default()).await;
+    let host = TestHost::new(&db).vault(key(1)).build().await;
     const A: &str = "https://api.partner.example";
     const B: &str = "https://api.new-partner.example";
     let id = host

@@ -1,31 +1,26 @@
 //! Upgrades with real components: narrower applies at once, wider waits for approval of only
 //! what is new while the old version serves, and wrong successors are refused.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
 use airlock_host::grants::Scope;
 use airlock_host::manifest::Topic;
 use airlock_host::prompt::Language;
 use airlock_host::{CallResult, Error, Host};
-use airlock_tests::{TestDb, demo_store, plugins, seeded_host, wasm};
+use airlock_tests::{ManifestBuilder, TestDb, TestHost, demo_store, plugins, wasm};
 
 /// The bare test component carrying a manifest of `version` with these scopes.
 fn app(version: &str, publisher: &str, required: &[&str], optional: &[&str]) -> Vec<u8> {
-    let mut manifest = format!(
-        "id = \"acme.sync\"\nname = \"Sync\"\npublisher = \"{publisher}\"\nversion = \"{version}\"\nkind = \"marketplace\"\n"
-    );
-    for (list, scopes) in [("required", required), ("optional", optional)] {
-        for scope in scopes {
-            manifest.push_str(&format!(
-                "[[scopes.{list}]]\nscope = \"{scope}\"\nreason = \"sync\"\n"
-            ));
-        }
+    let mut manifest = ManifestBuilder::new("acme.sync")
+        .name("Sync")
+        .publisher(publisher)
+        .version(version)
+        .kind("marketplace");
+    for scope in required {
+        manifest = manifest.required(scope).reason("sync");
     }
-    append_custom_section(
-        &wasm(plugins::NO_MANIFEST),
-        MANIFEST_SECTION,
-        manifest.as_bytes(),
-    )
+    for scope in optional {
+        manifest = manifest.optional(scope).reason("sync");
+    }
+    manifest.artifact()
 }
 
 async fn installed(host: &Host, required: &[&str], optional: &[&str], approve: &[Scope]) -> String {
@@ -48,7 +43,7 @@ async fn installed(host: &Host, required: &[&str], optional: &[&str], approve: &
 #[tokio::test]
 async fn same_or_narrower_scopes_replace_the_old_version_at_once() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let id = installed(
             &host,
             &["orders:read"],
@@ -80,7 +75,7 @@ async fn same_or_narrower_scopes_replace_the_old_version_at_once() {
 #[tokio::test]
 async fn a_wider_upgrade_waits_while_the_old_version_serves_and_prompts_only_for_what_is_new() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let id = installed(&host, &["orders:read"], &[], &[]).await;
         let before = host.installation(&demo_store(), &id).await.unwrap();
         let wider = app(
@@ -156,7 +151,7 @@ async fn a_wider_upgrade_waits_while_the_old_version_serves_and_prompts_only_for
 #[tokio::test]
 async fn downgrades_and_other_connectors_or_publishers_are_refused() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let id = installed(&host, &["orders:read"], &[], &[]).await;
     for (bytes, what) in [
         (app("1.0.0", "Acme", &["orders:read"], &[]), "not newer"),

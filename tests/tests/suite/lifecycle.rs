@@ -1,20 +1,16 @@
 //! Revoke, disable, enable and uninstall, including their effect on invocations already
 //! running: a revocation reaches the very next host call, a stop interrupts the guest.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
-use airlock_host::db::Db;
-use airlock_host::demo::{self, ORDER_NOTIFIER_WASM};
 use airlock_host::grants::Scope;
 use airlock_host::ids::InstallationId;
 use airlock_host::manifest::Topic;
 use airlock_host::{AbortReason, CallResult, Error, Host, Limits};
 use airlock_tests::{
-    PauseFirstOrder, TestDb, demo_store, hostile_host, install_probe, plugins, probe, seeded_host,
-    summary, wasm,
+    ManifestBuilder, PauseFirstOrder, TestDb, TestHost, demo_store, hostile_host, install_probe,
+    plugins, probe, summary, wasm,
 };
 
 /// A host whose first order read pauses, with the probe installed and approved for `scopes`.
@@ -26,12 +22,21 @@ async fn paused_host(
     airlock_host::ids::InstallationId,
     airlock_tests::Paused,
 ) {
-    let pool = Db::connect(&db.url).await.unwrap();
-    let (data, paused) = PauseFirstOrder::new(pool.clone());
-    let host = Host::builder(pool).commerce(data).build().unwrap();
-    demo::seed(&host).await.unwrap();
+    let mut paused = None;
+    let host = TestHost::new(db)
+        .commerce(|pool| {
+            let (data, handle) = PauseFirstOrder::new(pool);
+            paused = Some(handle);
+            data
+        })
+        .build()
+        .await;
     let id = install_probe(&host, &demo_store(), scopes).await;
-    (Arc::new(host), id, paused)
+    (
+        Arc::new(host),
+        id,
+        paused.expect("the host made its commerce data"),
+    )
 }
 
 /// Start the installed connector on `steps` in a task of its own, so the test can act while it runs.
@@ -140,6 +145,7 @@ async fn no_host_call_succeeds_after_an_uninstall_commits() {
 
 #[tokio::test]
 async fn a_running_connector_is_interrupted_when_its_app_is_disabled() {
+    let _serial = crate::timing_sensitive().await;
     let db = TestDb::sqlite();
     let limits = Limits {
         deadline: Duration::from_secs(30),
@@ -167,20 +173,15 @@ async fn a_running_connector_is_interrupted_when_its_app_is_disabled() {
 }
 
 fn extra_app(n: u32) -> Vec<u8> {
-    let manifest = format!(
-        "id = \"acme.app{n}\"\nname = \"App {n}\"\npublisher = \"Acme\"\nversion = \"1.0.0\"\nkind = \"ads\"\n"
-    );
-    append_custom_section(
-        &wasm(plugins::NO_MANIFEST),
-        MANIFEST_SECTION,
-        manifest.as_bytes(),
-    )
+    ManifestBuilder::new(&format!("acme.app{n}"))
+        .name(&format!("App {n}"))
+        .artifact()
 }
 
 #[tokio::test]
 async fn uninstall_frees_the_slot_at_once_and_deletes_storage_and_grants() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let probe_id = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
         assert_eq!(
             probe(
@@ -192,7 +193,7 @@ async fn uninstall_frees_the_slot_at_once_and_deletes_storage_and_grants() {
             .await,
             "ok () | ok ()"
         );
-        host.install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+        host.install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
             .await
             .unwrap();
         host.install(&demo_store(), &extra_app(1), "test")
@@ -231,9 +232,9 @@ async fn uninstall_frees_the_slot_at_once_and_deletes_storage_and_grants() {
 #[tokio::test]
 async fn disable_pauses_deliveries_and_enable_restores_them_with_the_same_grants() {
     for db in TestDb::all().await {
-        let host = seeded_host(&db).await;
+        let host = TestHost::new(&db).build().await;
         let id = host
-            .install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+            .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
             .await
             .unwrap()
             .installation
@@ -288,9 +289,9 @@ async fn disable_pauses_deliveries_and_enable_restores_them_with_the_same_grants
 #[tokio::test]
 async fn bad_transitions_and_revocations_are_refused_naming_the_fix() {
     let db = TestDb::sqlite();
-    let host = seeded_host(&db).await;
+    let host = TestHost::new(&db).build().await;
     let id = host
-        .install(&demo_store(), ORDER_NOTIFIER_WASM, "test")
+        .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
         .await
         .unwrap()
         .installation
