@@ -3,7 +3,7 @@
 //! needs nothing built beforehand.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a build script fails by panicking
 
-include!("../host/build_wasm.rs");
+include!("../cli/build_wasm.rs");
 
 const TEST_PLUGINS: [&str; 6] = [
     "probe",
