@@ -100,8 +100,23 @@ impl Host for OrdersState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{call, data, deps, shop};
+    use super::super::test_support::{Approvals, call, data, deps, installation, live_call, shop};
     use super::*;
+    use crate::live::Signals;
+
+    #[tokio::test]
+    async fn a_revocation_reaches_the_next_host_call_of_a_running_invocation() {
+        let (signals, approvals) = (Signals::default(), Arc::new(Approvals::default()));
+        let call = live_call(&[Scope::OrdersRead], &signals, &approvals);
+        let mut state = OrdersState::new(&deps(&call, &data(), &[]));
+        assert!(state.get("ord_1".into()).await.is_ok());
+        approvals.set(Some(&[]));
+        signals.changed(&installation());
+        assert_eq!(
+            state.get("ord_1".into()).await,
+            Err(HostError::Denied(Scope::OrdersRead.into()))
+        );
+    }
 
     fn orders(scopes: &[Scope], host_calls: u32) -> (OrdersState, Arc<CallContext>) {
         let call = call(scopes, host_calls);

@@ -140,8 +140,26 @@ impl Host for StorageState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{call, data, deps};
+    use super::super::test_support::{Approvals, call, data, deps, installation, live_call};
     use super::*;
+    use crate::live::Signals;
+
+    #[tokio::test]
+    async fn own_space_calls_are_refused_once_the_app_is_disabled_or_removed() {
+        let (signals, approvals) = (Signals::default(), Arc::new(Approvals::default()));
+        let call = live_call(&[], &signals, &approvals);
+        let mut state = StorageState::new(&deps(&call, &data(), &[]));
+        state.set("k".into(), b"v".to_vec()).await.unwrap();
+        approvals.set(None);
+        signals.stopped(&installation());
+        assert_eq!(
+            state.set("k".into(), b"w".to_vec()).await,
+            Err(HostError::Unavailable)
+        );
+        assert_eq!(state.get("k".into()).await, Err(HostError::Unavailable));
+        let set = &call.accesses()[0];
+        assert_eq!((set.allowed, set.denied), (1, 1));
+    }
     use crate::call::CallContext as Call;
     use crate::grants::{Grant, ScopeSet};
     use crate::ids::{InstallationId, MerchantId};

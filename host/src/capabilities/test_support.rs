@@ -3,15 +3,16 @@
 //! database: the host functions are called directly, as the linker would.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Deps;
-use crate::call::{Allowances, CallContext};
+use crate::call::{Allowances, CallContext, Live};
 use crate::commerce::{
-    Contact, Customer, FinancialStatus, FulfillmentStatus, InventoryLevel, Money, Order,
+    Contact, Customer, DataError, FinancialStatus, FulfillmentStatus, InventoryLevel, Money, Order,
 };
 use crate::grants::{Grant, Scope, ScopeSet};
 use crate::ids::{InstallationId, MerchantId};
+use crate::live::{GrantSource, Signals};
 use crate::memory::MemoryData;
 
 /// The merchant every test call runs for.
@@ -86,18 +87,61 @@ pub(super) fn data() -> Arc<MemoryData> {
 
 /// A call of the shop's installation granted exactly `scopes`, with `host_calls` calls.
 pub(super) fn call(scopes: &[Scope], host_calls: u32) -> Arc<CallContext> {
+    context(scopes, host_calls, None)
+}
+
+fn context(scopes: &[Scope], host_calls: u32, live: Option<Live>) -> Arc<CallContext> {
     let granted: ScopeSet = scopes.iter().copied().collect();
     Arc::new(CallContext::new(
         shop(),
         installation(),
         Grant::new(ScopeSet::all(), granted, ScopeSet::all()),
-        None,
+        live,
         Allowances {
             host_calls,
             output_bytes: 4096,
             input_bytes: 4096,
         },
     ))
+}
+
+/// What the merchant has approved now, as a running call re-reads it; `None`: the app is
+/// disabled or gone.
+#[derive(Default)]
+pub(super) struct Approvals(Mutex<Option<ScopeSet>>);
+
+impl Approvals {
+    /// The merchant now approves exactly `scopes` (`None`: the app is gone).
+    pub(super) fn set(&self, scopes: Option<&[Scope]>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            scopes.map(|s| s.iter().copied().collect());
+    }
+}
+
+#[async_trait::async_trait]
+impl GrantSource for Approvals {
+    async fn approved(&self, _: &InstallationId) -> Result<Option<ScopeSet>, DataError> {
+        Ok(*self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// A call granted `scopes` that follows revocations: `signals` carry a change to it while it
+/// runs, and it re-reads `approvals` at its next host call.
+pub(super) fn live_call(
+    scopes: &[Scope],
+    signals: &Signals,
+    approvals: &Arc<Approvals>,
+) -> Arc<CallContext> {
+    approvals.set(Some(scopes));
+    let signal = signals.get(&installation());
+    let live = Live {
+        started: signal.generation(),
+        signal,
+        source: approvals.clone(),
+        declared: ScopeSet::all(),
+        policy: ScopeSet::all(),
+    };
+    context(scopes, 100, Some(live))
 }
 
 /// What a capability is built from, over `data`, with `readable` secrets.
