@@ -38,6 +38,8 @@ struct Invocation {
     /// Worker time: the time the call's future is polled (see [`Timed`]).
     clock: SharedClock,
     started: Instant,
+    /// When the call must end: `started` plus its limit.
+    deadline: Instant,
 }
 
 impl Sandbox {
@@ -52,15 +54,13 @@ impl Sandbox {
     ) -> InvocationReport {
         // Held to the end of this function: the merchant counts as running until then.
         let seat = self.shares.enter(&setup.merchant);
-        let installation = setup.installation.clone();
         let stop = setup.live.as_ref().map(|l| (l.signal.clone(), l.started));
         let mut run = self.set_up(prepared, setup, sources, limits, event);
-        let deadline = run.started + limits.deadline;
-        let callback = epoch_callback(stop, deadline, &run, seat.meter());
+        let callback = epoch_callback(stop, &run, seat.meter());
         run.store.epoch_deadline_callback(callback);
         run.store.set_epoch_deadline(1);
         let result = run.execute(prepared, event, limits, seat.meter()).await;
-        let report = run.finish(result, prepared, installation, event, limits, seat.meter());
+        let report = run.finish(result, prepared, event, limits, seat.meter());
         drop(seat);
         report
     }
@@ -75,6 +75,7 @@ impl Sandbox {
         event: Option<&Event>,
     ) -> Invocation {
         let started = Instant::now();
+        let deadline = started + limits.deadline;
         let allowances = Allowances {
             host_calls: limits.max_host_calls,
             output_bytes: limits.max_output_bytes,
@@ -94,7 +95,7 @@ impl Sandbox {
             limits,
             &prepared.connections,
             self.network.clone(),
-            started + limits.deadline,
+            deadline,
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -106,6 +107,7 @@ impl Sandbox {
             call,
             clock: SharedClock::default(),
             started,
+            deadline,
         }
     }
 }
@@ -115,12 +117,11 @@ impl Sandbox {
 /// ticks the guest yields to the executor, so a busy connector never holds a worker thread.
 fn epoch_callback(
     stop: Option<(Arc<Signal>, u64)>,
-    deadline: Instant,
     run: &Invocation,
     meter: Meter,
 ) -> impl FnMut(StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> + Send + Sync + 'static
 {
-    let (quota, clock) = (run.call.clone(), run.clock.clone());
+    let (quota, clock, deadline) = (run.call.clone(), run.clock.clone(), run.deadline);
     move |_| {
         if stop
             .as_ref()
@@ -230,7 +231,6 @@ impl Invocation {
         mut self,
         result: CallResult,
         prepared: &Prepared,
-        installation: crate::ids::InstallationId,
         event: Option<&Event>,
         limits: &Limits,
         meter: Meter,
@@ -253,7 +253,7 @@ impl Invocation {
             })
             .collect();
         let report = InvocationReport {
-            installation,
+            installation: call.installation.clone(),
             connector: prepared.manifest.id.clone(),
             export: if event.is_some() {
                 "handle-event"
