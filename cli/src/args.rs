@@ -33,10 +33,10 @@ pub struct Global {
     /// with `airlock secrets keygen`). `AIRLOCK_VAULT_KEY` may hold the key itself instead.
     #[arg(long, global = true, env = "AIRLOCK_VAULT_KEY_FILE")]
     pub vault_key_file: Option<PathBuf>,
-    /// Let connectors reach this exact loopback or private IP (repeatable); by default they
-    /// reach public addresses only.
-    #[arg(long = "allow-private-ip", global = true, value_name = "IP")]
-    pub allow_private_ip: Vec<std::net::IpAddr>,
+    /// Let one connector reach one loopback or private address and port (repeatable), e.g.
+    /// `acme.sync=10.0.0.5:8443`; by default connectors reach public addresses only.
+    #[arg(long = "allow-private-ip", global = true, value_name = "CONNECTOR=IP:PORT")]
+    pub allow_private_ip: Vec<String>,
     /// Resolve HOST:PORT to ADDR instead of using DNS, like curl's --resolve (repeatable),
     /// e.g. `api.paygate.example:443:10.0.0.5:8443`.
     #[arg(long, global = true, value_name = "HOST:PORT:ADDR")]
@@ -357,6 +357,12 @@ pub struct LimitsSetArgs {
     /// Invocations of one installation at once.
     #[arg(long)]
     pub concurrent: Option<u32>,
+    /// Storage one installation may keep (keys plus values, over all its calls), in KiB.
+    #[arg(long)]
+    pub storage_kib: Option<u64>,
+    /// Keys one installation may keep in its storage.
+    #[arg(long)]
+    pub storage_keys: Option<u64>,
     /// Who changes them (recorded in the audit log).
     #[arg(long, default_value = "platform")]
     pub by: String,

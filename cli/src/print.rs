@@ -330,7 +330,7 @@ pub fn limits_text(l: &airlock_host::Limits) -> String {
         "deadline          {} ms\ninstructions      {fuel}\nmemory            {} MiB\n\
          table elements    {}\nhost calls        {}\noutbound requests {}\n\
          output            {} KiB\ninput             {} KiB\nconcurrent calls  {}\n\
-         log lines         {}",
+         log lines         {}\nstorage           {} KiB, {} keys (per installation)",
         l.deadline.as_millis(),
         l.memory_bytes >> 20,
         l.table_elements,
@@ -339,6 +339,8 @@ pub fn limits_text(l: &airlock_host::Limits) -> String {
         l.max_output_bytes / 1024,
         l.max_input_bytes / 1024,
         l.max_concurrent,
-        l.max_log_lines
+        l.max_log_lines,
+        l.storage_bytes / 1024,
+        l.storage_keys
     )
 }

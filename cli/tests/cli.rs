@@ -408,7 +408,7 @@ fn secrets_never_leave_the_vault_through_the_cli_its_logs_or_the_database() {
             "order.created",
             "ord_1001",
             "--allow-private-ip",
-            "127.0.0.1",
+            "acme.ship-on-payment=127.0.0.1:1",
             "--resolve",
             "api.paygate.example:443:127.0.0.1:1",
         ],

@@ -252,6 +252,40 @@ pub trait CommerceData: Send + Sync + 'static {
     ) -> Result<bool, DataError>;
 }
 
+/// How much one installation may keep in its own storage, over all its calls: a key and its
+/// value count as their lengths in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StorageQuota {
+    /// Bytes of keys plus values.
+    pub bytes: u64,
+    /// Keys.
+    pub keys: u64,
+}
+
+/// Why a storage write was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The installation's quota is full: nothing was written.
+    #[error(
+        "the storage quota of this installation allows {limit} {unit}; delete keys first or ask the platform for a larger plan"
+    )]
+    Quota {
+        /// `bytes` or `keys`.
+        unit: &'static str,
+        /// The quota.
+        limit: u64,
+    },
+    /// The data source failed.
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(err: sqlx::Error) -> Self {
+        StorageError::Data(err.into())
+    }
+}
+
 /// The connector's own key-value space, one per installation.
 #[async_trait::async_trait]
 pub trait ConnectorStorage: Send + Sync + 'static {
@@ -261,26 +295,51 @@ pub trait ConnectorStorage: Send + Sync + 'static {
         installation: &crate::ids::InstallationId,
         key: &str,
     ) -> Result<Option<Vec<u8>>, DataError>;
-    /// Store a value under `key`, replacing any previous one.
+    /// Store a value under `key`, replacing any previous one, unless the installation would
+    /// then hold more than `quota` (a write that shrinks what it holds is always stored).
+    /// The check and the write must be one atomic step: calls of one installation run at once.
     async fn set(
         &self,
         installation: &crate::ids::InstallationId,
         key: &str,
         value: &[u8],
-    ) -> Result<(), DataError>;
+        quota: StorageQuota,
+    ) -> Result<(), StorageError>;
     /// Remove a key.
     async fn delete(
         &self,
         installation: &crate::ids::InstallationId,
         key: &str,
     ) -> Result<(), DataError>;
-    /// Keys with `prefix`, in order, at most `limit`.
+    /// Keys with `prefix`, in byte order, at most `limit`: a range of an index, never a scan
+    /// of the installation's keys.
     async fn keys(
         &self,
         installation: &crate::ids::InstallationId,
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>, DataError>;
+    /// Delete everything `installation` stored; how many keys went. Called when it is
+    /// uninstalled, so a platform's own backend forgets the app as Airlock's tables do.
+    async fn wipe(&self, installation: &crate::ids::InstallationId) -> Result<u64, DataError>;
+}
+
+/// The smallest string above every string that starts with `prefix`, in byte (code point)
+/// order; `None` when there is none (`prefix` is empty or all U+10FFFF). `key >= prefix AND
+/// key < successor` is then exactly the keys with that prefix, as an index range.
+pub fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Where the sandbox reads an installation's secrets: the host's sealed vault by default
@@ -294,4 +353,26 @@ pub trait SecretSource: Send + Sync + 'static {
         installation: &crate::ids::InstallationId,
         name: &str,
     ) -> Result<Option<zeroize::Zeroizing<String>>, DataError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_successor;
+
+    #[test]
+    fn the_prefix_successor_bounds_exactly_the_keys_with_the_prefix() {
+        assert_eq!(prefix_successor(""), None);
+        assert_eq!(prefix_successor("a").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("a%").as_deref(), Some("a&"));
+        assert_eq!(prefix_successor("z\u{D7FF}").as_deref(), Some("z\u{E000}"));
+        assert_eq!(prefix_successor("b\u{10FFFF}").as_deref(), Some("c"));
+        assert_eq!(prefix_successor("\u{10FFFF}"), None);
+        let successor = prefix_successor("ab").unwrap();
+        for key in ["ab", "ab\u{0}", "abz", "ab\u{10FFFF}\u{10FFFF}"] {
+            assert!(key >= "ab" && key < successor.as_str(), "{key:?}");
+        }
+        for key in ["aa\u{10FFFF}", "ac", "a", "b"] {
+            assert!(!(key >= "ab" && key < successor.as_str()), "{key:?}");
+        }
+    }
 }

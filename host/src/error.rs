@@ -139,6 +139,19 @@ pub enum Error {
         "`{0}` is not an ed25519 public key: give the 64 hex characters `airlock keys generate` printed"
     )]
     BadKey(String),
+    /// A direct delivery of a topic whose scope the installation does not hold: the event
+    /// alone (that the record exists, and its id) is what the scope protects.
+    #[error(
+        "installation {installation} does not hold `{scope}`, which `{topic}` events need; approve it first (`airlock approve --optional {scope}`)"
+    )]
+    TopicNotGranted {
+        /// The installation.
+        installation: InstallationId,
+        /// The topic asked for.
+        topic: crate::topics::Topic,
+        /// The scope the topic needs.
+        scope: Scope,
+    },
     /// An event's subject id is unusable.
     #[error("subject id must be 1 to 128 bytes without control characters")]
     BadSubject,

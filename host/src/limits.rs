@@ -35,6 +35,10 @@ pub struct Limits {
     pub max_input_bytes: u64,
     /// Invocations of one installation running at once; more are refused, not queued.
     pub max_concurrent: u32,
+    /// Bytes (keys plus values) one installation may keep in its storage, over all its calls.
+    pub storage_bytes: u64,
+    /// Keys one installation may keep in its storage.
+    pub storage_keys: u64,
 }
 
 /// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default.
@@ -68,6 +72,12 @@ pub struct LimitOverrides {
     /// Concurrent invocations per installation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_concurrent: Option<u32>,
+    /// Storage bytes per installation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_bytes: Option<u64>,
+    /// Storage keys per installation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_keys: Option<u64>,
 }
 
 impl LimitOverrides {
@@ -109,6 +119,12 @@ impl Limits {
         if let Some(n) = overrides.max_concurrent {
             out.max_concurrent = n;
         }
+        if let Some(n) = overrides.storage_bytes {
+            out.storage_bytes = n;
+        }
+        if let Some(n) = overrides.storage_keys {
+            out.storage_keys = n;
+        }
         out
     }
 }
@@ -130,6 +146,9 @@ impl Default for Limits {
             max_output_bytes: 1024 * 1024,
             max_input_bytes: 8 * 1024 * 1024,
             max_concurrent: 4,
+            // Room for cursors and id mappings of a sync connector; a plan can raise it.
+            storage_bytes: 16 * 1024 * 1024,
+            storage_keys: 10_000,
         }
     }
 }

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::commerce::{
     CommerceData, ConnectorStorage, Customer, DataError, FinancialStatus, FulfillmentStatus,
-    InventoryLevel, Order, OrderQuery, SecretSource,
+    InventoryLevel, Order, OrderQuery, SecretSource, StorageError, StorageQuota,
 };
 use crate::ids::{InstallationId, MerchantId};
 
@@ -19,7 +19,7 @@ pub struct MemoryData {
     orders: Mutex<HashMap<(MerchantId, String), Order>>,
     customers: Mutex<HashMap<(MerchantId, String), Customer>>,
     stock: Mutex<BTreeMap<(MerchantId, String), InventoryLevel>>,
-    storage: Mutex<BTreeMap<(InstallationId, String), Vec<u8>>>,
+    storage: Mutex<Space>,
     secrets: Mutex<HashMap<(InstallationId, String), String>>,
 }
 
@@ -175,8 +175,35 @@ impl ConnectorStorage for MemoryData {
         installation: &InstallationId,
         key: &str,
         value: &[u8],
-    ) -> Result<(), DataError> {
-        lock(&self.storage).insert((installation.clone(), key.to_owned()), value.to_vec());
+        quota: StorageQuota,
+    ) -> Result<(), StorageError> {
+        // One lock for the check and the write: concurrent calls cannot both take the last
+        // free bytes.
+        let mut storage = lock(&self.storage);
+        let (mut bytes, mut keys) = (0u64, 0u64);
+        for ((_, k), v) in space(&storage, installation, "") {
+            bytes += (k.len() + v.len()) as u64;
+            keys += 1;
+        }
+        let entry = (installation.clone(), key.to_owned());
+        let old = storage.get(&entry).map(|v| (key.len() + v.len()) as u64);
+        let after = bytes - old.unwrap_or(0) + (key.len() + value.len()) as u64;
+        if after > quota.bytes && after > bytes {
+            return Err(StorageError::Quota {
+                unit: "bytes",
+                limit: quota.bytes,
+            });
+        }
+        if old.is_none() {
+            keys += 1;
+            if keys > quota.keys {
+                return Err(StorageError::Quota {
+                    unit: "keys",
+                    limit: quota.keys,
+                });
+            }
+        }
+        storage.insert(entry, value.to_vec());
         Ok(())
     }
 
@@ -191,13 +218,32 @@ impl ConnectorStorage for MemoryData {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>, DataError> {
-        Ok(lock(&self.storage)
-            .keys()
-            .filter(|(i, k)| i == installation && k.starts_with(prefix))
+        Ok(space(&lock(&self.storage), installation, prefix)
             .take(limit as usize)
-            .map(|(_, k)| k.clone())
+            .map(|((_, k), _)| k.clone())
             .collect())
     }
+
+    async fn wipe(&self, installation: &InstallationId) -> Result<u64, DataError> {
+        let mut storage = lock(&self.storage);
+        let before = storage.len();
+        storage.retain(|(i, _), _| i != installation);
+        Ok((before - storage.len()) as u64)
+    }
+}
+
+type Space = BTreeMap<(InstallationId, String), Vec<u8>>;
+
+/// The entries of `installation` whose key starts with `prefix`, in key order: a range of the
+/// map, like the SQL index range.
+fn space<'a>(
+    storage: &'a Space,
+    installation: &'a InstallationId,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a (InstallationId, String), &'a Vec<u8>)> + 'a {
+    storage
+        .range((installation.clone(), prefix.to_owned())..)
+        .take_while(move |((i, k), _)| i == installation && k.starts_with(prefix))
 }
 
 #[async_trait::async_trait]

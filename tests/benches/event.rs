@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use airlock_host::commerce::{
     CommerceData, ConnectorStorage, Customer, DataError, FinancialStatus, FulfillmentStatus,
-    InventoryLevel, Order, OrderQuery,
+    InventoryLevel, Order, OrderQuery, StorageError, StorageQuota,
 };
 use airlock_host::grants::{Grant, Scope, ScopeSet};
 use airlock_host::ids::{InstallationId, MerchantId};
@@ -103,7 +103,13 @@ impl ConnectorStorage for Memory {
     async fn get(&self, _: &InstallationId, key: &str) -> Result<Option<Vec<u8>>, DataError> {
         Ok(self.storage.lock().unwrap().get(key).cloned())
     }
-    async fn set(&self, _: &InstallationId, key: &str, value: &[u8]) -> Result<(), DataError> {
+    async fn set(
+        &self,
+        _: &InstallationId,
+        key: &str,
+        value: &[u8],
+        _: StorageQuota,
+    ) -> Result<(), StorageError> {
         self.storage
             .lock()
             .unwrap()
@@ -116,6 +122,12 @@ impl ConnectorStorage for Memory {
     }
     async fn keys(&self, _: &InstallationId, _: &str, _: u32) -> Result<Vec<String>, DataError> {
         Ok(self.storage.lock().unwrap().keys().cloned().collect())
+    }
+    async fn wipe(&self, _: &InstallationId) -> Result<u64, DataError> {
+        let mut storage = self.storage.lock().unwrap();
+        let keys = storage.len() as u64;
+        storage.clear();
+        Ok(keys)
     }
 }
 

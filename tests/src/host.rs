@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use airlock_host::commerce::CommerceData;
+use airlock_host::commerce::{CommerceData, ConnectorStorage};
 use airlock_host::db::Db;
 use airlock_host::outbound::NetworkPolicy;
 use airlock_host::vault::VaultKey;
@@ -27,6 +27,7 @@ pub struct TestHost<'a> {
     vault: Option<VaultKey>,
     require_signatures: bool,
     commerce: Option<CommerceFrom<'a>>,
+    storage: Option<Arc<dyn ConnectorStorage>>,
     seed: bool,
 }
 
@@ -46,6 +47,7 @@ impl<'a> TestHost<'a> {
             vault: None,
             require_signatures: false,
             commerce: None,
+            storage: None,
             seed: true,
         }
     }
@@ -81,6 +83,12 @@ impl<'a> TestHost<'a> {
         self
     }
 
+    /// Keep connector storage in `storage` (a platform's own backend) instead of the tables.
+    pub fn storage(mut self, storage: Arc<dyn ConnectorStorage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
     /// Do not seed the demo store (a second host over a database another host seeded).
     pub fn unseeded(mut self) -> Self {
         self.seed = false;
@@ -101,6 +109,9 @@ impl<'a> TestHost<'a> {
         }
         if let Some(data) = self.commerce {
             builder = builder.commerce(data(db));
+        }
+        if let Some(storage) = self.storage {
+            builder = builder.storage(storage);
         }
         let host = builder.build().expect("start host");
         if self.seed {

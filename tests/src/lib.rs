@@ -94,20 +94,31 @@ pub async fn invoke_demo(host: &Host, id: &InstallationId, command: &str) -> Inv
         .expect("invoke")
 }
 
-/// Ask the probe to make one host call (`op arg...`) and return what the host answered.
+/// Ask the probe to make one host call (`op arg...`) and return what the host answered. The
+/// command travels as the subject of an event of a topic the installation holds the scope of
+/// (a direct delivery needs it): `order.created`, else `customer.created`, else
+/// `inventory.changed`.
 pub async fn probe(
     host: &Host,
     merchant: &MerchantId,
     installation: &InstallationId,
     command: &str,
 ) -> String {
+    let effective = host
+        .installation(merchant, installation.as_str())
+        .await
+        .expect("the probe is installed")
+        .effective;
+    let topic = [
+        Topic::OrderCreated,
+        Topic::CustomerCreated,
+        Topic::InventoryChanged,
+    ]
+    .into_iter()
+    .find(|t| effective.contains(&t.needs()))
+    .unwrap_or(Topic::OrderCreated);
     let report = host
-        .invoke(
-            merchant,
-            installation.as_str(),
-            Topic::OrderCreated,
-            command,
-        )
+        .invoke(merchant, installation.as_str(), topic, command)
         .await
         .expect("invoke probe");
     summary(&report)

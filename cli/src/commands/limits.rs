@@ -60,5 +60,7 @@ fn overrides(args: &LimitsSetArgs) -> LimitOverrides {
         max_output_bytes: args.output_kib.map(|k| k.saturating_mul(1024)),
         max_input_bytes: args.input_kib.map(|k| k.saturating_mul(1024)),
         max_concurrent: args.concurrent,
+        storage_bytes: args.storage_kib.map(|k| k.saturating_mul(1024)),
+        storage_keys: args.storage_keys,
     }
 }

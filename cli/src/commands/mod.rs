@@ -121,8 +121,13 @@ async fn open_host(global: &Global, url: &str) -> Result<Host> {
 /// `--allow-private-ip` and `--resolve` as a policy.
 fn network_policy(global: &Global) -> Result<NetworkPolicy> {
     let mut network = NetworkPolicy::default();
-    for ip in &global.allow_private_ip {
-        network = network.allow_private_ip(*ip);
+    for entry in &global.allow_private_ip {
+        let (connector, addr) = entry
+            .split_once('=')
+            .and_then(|(c, a)| Some((c, a.parse().ok()?)))
+            .filter(|(c, _)| !c.is_empty())
+            .with_context(|| format!("--allow-private-ip `{entry}`: expected CONNECTOR=IP:PORT, e.g. acme.sync=10.0.0.5:8443 (an exemption is for one connector and one port)"))?;
+        network = network.allow_private(connector, addr);
     }
     for entry in &global.resolve {
         let (host, port, addr) = parse_resolve(entry)

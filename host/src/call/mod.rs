@@ -48,6 +48,8 @@ pub(crate) struct CallContext {
     pub merchant: MerchantId,
     /// The installation that runs.
     pub installation: InstallationId,
+    /// Its connector id (from the manifest), for rules kept per connector.
+    connector: String,
     /// The effective grant right now, as [`ScopeSet`] bits: lowered by a revocation mid-run.
     grant: AtomicU32,
     live: Option<Live>,
@@ -74,6 +76,7 @@ impl CallContext {
         CallContext {
             merchant,
             installation,
+            connector: String::new(),
             grant: AtomicU32::new(grant.effective().bits()),
             live,
             seen: AtomicU64::new(seen),
@@ -83,6 +86,17 @@ impl CallContext {
             outbound: Mutex::new(Vec::new()),
             redactor: Mutex::new(Redactor::default()),
         }
+    }
+
+    /// The same context, for a call of `connector`.
+    pub fn of_connector(mut self, connector: &str) -> Self {
+        self.connector = connector.to_owned();
+        self
+    }
+
+    /// The connector id of the call (empty when the caller never said).
+    pub fn connector(&self) -> &str {
+        &self.connector
     }
 
     /// Remember a secret value this call has seen, so it is redacted from what it leaves.

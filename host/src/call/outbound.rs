@@ -12,6 +12,8 @@ use crate::text::sanitize;
 
 /// Outbound requests one report lists; more are still refused or served, not listed.
 const MAX_OUTBOUND_RECORDS: usize = 64;
+/// Longest refusal or failure text kept per request, in characters.
+const MAX_ERROR_CHARS: usize = 300;
 
 /// One outbound request as the merchant and platform see it: origin, never path or query
 /// (they can carry customer data), and never headers (they can carry keys).
@@ -51,6 +53,8 @@ impl CallContext {
         }
         call.origin = sanitize(&call.origin, 200);
         call.method = sanitize(&call.method, 16);
+        // A refusal can quote a header name the connector chose, of any length.
+        call.error = call.error.map(|e| sanitize(&e, MAX_ERROR_CHARS));
         entries.push(OutboundEntry { call, received });
     }
 

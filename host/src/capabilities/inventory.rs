@@ -7,7 +7,7 @@ use crate::bindings::airlock::connector::types::{HostError, InventoryLevel};
 use crate::commerce::CommerceData;
 use crate::grants::Scope;
 use super::{Deps, Descriptor, Requirement};
-use crate::call::CallContext;
+use crate::call::{CallContext, Served};
 
 /// Most levels one `list` call returns.
 pub(crate) const MAX_LIST: u32 = 100;
@@ -69,10 +69,21 @@ impl Host for InventoryState {
     async fn adjust(&mut self, sku: String, delta: i32) -> Result<(), HostError> {
         const OP: &str = "inventory.adjust";
         self.call.admit_id(OP, WRITE, "sku", &sku).await?;
+        if delta == 0 {
+            // Nothing to change: one answer for every SKU, without asking the data source.
+            self.call.record(OP, WRITE, Served::Records(0));
+            return Ok(());
+        }
         let changed = self
             .data
             .adjust_inventory(&self.call.merchant, &sku, i64::from(delta))
             .await;
+        if !self.call.allows(Scope::InventoryRead) && matches!(changed, Ok(false)) {
+            // Without `inventory:read` a missing SKU answers like a known one, or adjusting
+            // by one and back would tell which SKUs exist. The audit log still says not-found.
+            self.call.record(OP, WRITE, Served::NotFound);
+            return Ok(());
+        }
         self.call.changed(OP, WRITE, changed)
     }
 }
@@ -111,7 +122,32 @@ mod tests {
         state.adjust("SKU-1".into(), -2).await.unwrap();
         let level = data.inventory_level(&shop(), "SKU-1").await.unwrap();
         assert_eq!(level.map(|l| l.available), Some(3));
+        assert_eq!(
+            state.adjust("SKU-9".into(), 5).await,
+            Ok(()),
+            "without read, a missing SKU answers like a known one"
+        );
+        let both = call(&[Scope::InventoryRead, Scope::InventoryWrite], 10);
+        let mut state = InventoryState::new(&deps(&both, &data, &[]));
         assert_eq!(state.adjust("SKU-9".into(), 5).await, Err(HostError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn adjusting_by_zero_tells_nothing_about_which_skus_exist() {
+        let data = data();
+        let writer = call(&[Scope::InventoryWrite], 10);
+        let mut state = InventoryState::new(&deps(&writer, &data, &[]));
+        let known = state.adjust("SKU-1".into(), 0).await;
+        let unknown = state.adjust("SKU-404".into(), 0).await;
+        let neighbours = state.adjust("SKU-9".into(), 0).await;
+        assert_eq!(known, unknown);
+        assert_eq!(known, neighbours);
+        assert_eq!(
+            state.adjust("SKU-404".into(), 1).await,
+            state.adjust("SKU-1".into(), 1).await
+        );
+        let level = data.inventory_level(&shop(), "SKU-1").await.unwrap();
+        assert_eq!(level.map(|l| l.available), Some(6));
     }
 
     #[tokio::test]

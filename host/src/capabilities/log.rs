@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::bindings::airlock::connector::log::{Host, Level};
 use super::{Deps, Descriptor, Requirement};
-use crate::call::CallContext;
+use crate::call::{CallContext, Served};
 
 /// Longest line kept, in characters; longer lines are cut and marked.
 pub const MAX_LINE_CHARS: usize = 1024;
@@ -64,10 +64,19 @@ impl LogState {
 /// Replace control characters (terminal escapes included) and cap the length.
 impl Host for LogState {
     async fn write(&mut self, level: Level, message: String) {
-        if self.lines.len() >= self.max_lines || !self.call.put_out(message.len() as u64) {
+        const OP: &str = "log.write";
+        // The same gate as every host call: the host-call quota, and no line once the app was
+        // disabled, removed or revoked. `write` returns nothing, so a refused line is dropped.
+        if self.call.admit(OP, None).await.is_err() {
             self.dropped = self.dropped.saturating_add(1);
             return;
         }
+        if self.lines.len() >= self.max_lines || !self.call.put_out(message.len() as u64) {
+            self.call.record(OP, None, Served::Failed);
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        }
+        self.call.record(OP, None, Served::Records(1));
         let level = match level {
             Level::Debug => LogLevel::Debug,
             Level::Info => LogLevel::Info,
@@ -84,8 +93,9 @@ impl Host for LogState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{call, data, deps};
+    use super::super::test_support::{Approvals, call, data, deps, installation, live_call};
     use super::*;
+    use crate::live::Signals;
 
     #[tokio::test]
     async fn lines_are_kept_up_to_the_cap_and_the_rest_counted() {
@@ -98,6 +108,27 @@ mod tests {
         assert_eq!(state.dropped, 2);
         assert_eq!(state.lines[0].level, LogLevel::Info);
         assert_eq!(state.lines[2].message, "line 2");
+    }
+
+    #[tokio::test]
+    async fn lines_count_against_the_host_call_quota_and_stop_with_the_app() {
+        let own = call(&[], 2);
+        let mut state = LogState::new(&deps(&own, &data(), &[]));
+        for n in 0..3 {
+            state.write(Level::Info, format!("line {n}")).await;
+        }
+        assert_eq!(state.lines.len(), 2, "the third is over the quota of 2");
+        assert!(own.over_quota().is_some());
+
+        let (signals, approvals) = (Signals::default(), Arc::new(Approvals::default()));
+        let live = live_call(&[], &signals, &approvals);
+        let mut state = LogState::new(&deps(&live, &data(), &[]));
+        state.write(Level::Info, "before".into()).await;
+        approvals.set(None);
+        signals.stopped(&installation());
+        state.write(Level::Info, "after the app was disabled".into()).await;
+        assert_eq!(state.lines.len(), 1);
+        assert_eq!(state.dropped, 1);
     }
 
     #[tokio::test]

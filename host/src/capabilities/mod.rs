@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::call::CallContext;
-use crate::commerce::{CommerceData, ConnectorStorage, SecretSource};
+use crate::commerce::{CommerceData, ConnectorStorage, SecretSource, StorageQuota};
 use crate::grants::Scope;
 #[cfg(test)]
 use crate::grants::ScopeSet;
@@ -99,6 +99,8 @@ pub(crate) struct Deps {
     pub commerce: Arc<dyn CommerceData>,
     /// The installation's own key-value space.
     pub storage: Arc<dyn ConnectorStorage>,
+    /// How much the installation may keep in it, over all its calls.
+    pub storage_quota: StorageQuota,
     /// Sealed secrets; `None` when the host has no vault key.
     pub secrets: Option<Arc<dyn SecretSource>>,
     /// Secrets the manifest declares readable.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::bindings::airlock::connector::storage::Host;
 use crate::bindings::airlock::connector::types::HostError;
-use crate::commerce::ConnectorStorage;
+use crate::commerce::{ConnectorStorage, StorageError, StorageQuota};
 use super::{Deps, Descriptor, Requirement};
 use crate::call::{CallContext, Served};
 
@@ -32,6 +32,7 @@ pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
 pub(crate) struct StorageState {
     call: Arc<CallContext>,
     store: Arc<dyn ConnectorStorage>,
+    quota: StorageQuota,
 }
 
 fn check_key(key: &str) -> Result<(), HostError> {
@@ -48,6 +49,7 @@ impl StorageState {
         StorageState {
             call: deps.call.clone(),
             store: deps.storage.clone(),
+            quota: deps.storage_quota,
         }
     }
 
@@ -98,12 +100,21 @@ impl Host for StorageState {
                 HostError::LimitExceeded("output allowance of this call used up".into()),
             ));
         }
-        self.store
-            .set(&self.call.installation, &key, &value)
+        match self
+            .store
+            .set(&self.call.installation, &key, &value, self.quota)
             .await
-            .map_err(|e| self.call.unavailable(OP, None, e))?;
-        self.call.record(OP, None, Served::Records(1));
-        Ok(())
+        {
+            Ok(()) => {
+                self.call.record(OP, None, Served::Records(1));
+                Ok(())
+            }
+            // The connector sees the quota as a limit, with the number; it may delete and retry.
+            Err(quota @ StorageError::Quota { .. }) => {
+                Err(self.fail(OP, HostError::LimitExceeded(quota.to_string())))
+            }
+            Err(StorageError::Data(err)) => Err(self.call.unavailable(OP, None, err)),
+        }
     }
 
     async fn delete(&mut self, key: String) -> Result<(), HostError> {
@@ -188,6 +199,38 @@ mod tests {
         assert_eq!(theirs.get("k".into()).await.unwrap(), None);
         state.delete("k".into()).await.unwrap();
         assert_eq!(state.get("k".into()).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_quota_of_the_installation_refuses_the_write_that_crosses_it() {
+        let data = data();
+        let own = call(&[], 50);
+        let mut small = deps(&own, &data, &[]);
+        small.storage_quota.bytes = 2048;
+        let mut state = StorageState::new(&small);
+        // 5 keys (the test quota) and 2048 bytes.
+        for n in 0..5 {
+            state.set(format!("k{n}"), b"v".to_vec()).await.unwrap();
+        }
+        let refused = state.set("k5".into(), b"v".to_vec()).await;
+        assert!(
+            matches!(&refused, Err(HostError::LimitExceeded(why)) if why.contains("5 keys")),
+            "{refused:?}"
+        );
+        assert_eq!(state.get("k5".into()).await.unwrap(), None, "never stored");
+        state.set("k0".into(), b"replaced".to_vec()).await.unwrap();
+        state.delete("k1".into()).await.unwrap();
+        assert!(matches!(
+            state.set("k9".into(), vec![0; 2040]).await,
+            Err(HostError::LimitExceeded(why)) if why.contains("2048 bytes")
+        ));
+        state.set("k9".into(), vec![0; 1000]).await.unwrap();
+        assert_eq!(
+            state.list_keys("k".into()).await.unwrap(),
+            ["k0", "k2", "k3", "k4", "k9"]
+        );
+        let failed = own.accesses().into_iter().find(|a| a.operation == "storage.set");
+        assert_eq!(failed.map(|a| a.failed), Some(2));
     }
 
     #[tokio::test]

@@ -150,6 +150,10 @@ pub(super) fn deps(call: &Arc<CallContext>, data: &Arc<MemoryData>, readable: &[
         call: call.clone(),
         commerce: data.clone(),
         storage: data.clone(),
+        storage_quota: crate::commerce::StorageQuota {
+            bytes: 8192,
+            keys: 5,
+        },
         secrets: Some(data.clone()),
         readable: Arc::new(
             readable

@@ -7,6 +7,14 @@ use sqlx::Row;
 
 use super::{Db, DbError, now_ms};
 use crate::ids::{InstallationId, MerchantId};
+use crate::text::sanitize;
+
+/// Longest detail stored, in characters; every other field is capped shorter. Whoever wrote
+/// an entry, one line of the log stays bounded.
+pub const MAX_DETAIL_CHARS: usize = 1024;
+/// Longest actor, action, scope or outcome stored, in characters (merchant and installation
+/// ids are the host's own, and are looked up by).
+const MAX_FIELD_CHARS: usize = 128;
 
 /// One audit line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,6 +64,7 @@ impl AuditEntry {
 /// Append entries in one transaction.
 pub(crate) async fn append(db: &Db, entries: &[AuditEntry]) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await.map_err(DbError::sql("audit"))?;
+    let field = |text: &str| sanitize(text, MAX_FIELD_CHARS);
     for e in entries {
         sqlx::query(
             "INSERT INTO audit_log (at, merchant_id, installation_id, actor, action, scope, outcome, records, detail) \
@@ -64,12 +73,12 @@ pub(crate) async fn append(db: &Db, entries: &[AuditEntry]) -> Result<(), DbErro
         .bind(e.at)
         .bind(&e.merchant)
         .bind(e.installation.as_deref())
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(e.scope.as_deref())
-        .bind(&e.outcome)
+        .bind(field(&e.actor))
+        .bind(field(&e.action))
+        .bind(e.scope.as_deref().map(field))
+        .bind(field(&e.outcome))
         .bind(e.records)
-        .bind(&e.detail)
+        .bind(sanitize(&e.detail, MAX_DETAIL_CHARS))
         .execute(&mut *tx)
         .await
         .map_err(DbError::sql("audit"))?;

@@ -1,12 +1,25 @@
 //! What an invocation touched, as audit lines: one per host function and outcome, one per
 //! outbound request, one for how the call ended. Counts, scopes, origins and statuses only;
 //! the database layer stores them as plain [`AuditEntry`] rows.
+//!
+//! Nothing the connector chose goes into a line as it wrote it: an origin it never declared
+//! (a host name can carry a customer's email), a made-up method, or a header or secret name
+//! quoted in a refusal are replaced, and every line is capped (`db::audit::append`), so the
+//! log holds no customer data and no 64 KiB header names.
 
 use crate::db::audit::{self, AuditEntry};
 use crate::db::registry::InstallationRow;
 use crate::error::Error;
 use crate::ids::{InstallationId, MerchantId};
+use crate::manifest::Origin;
 use crate::report::{CallResult, InvocationReport};
+use crate::runtime::Prepared;
+use crate::text::sanitize;
+
+/// Longest refusal or failure text of one outbound request kept in its audit line.
+const MAX_ERROR_CHARS: usize = 160;
+/// Longest stop reason (a trap's description) kept in the end line.
+const MAX_REASON_CHARS: usize = 200;
 
 use super::Host;
 
@@ -20,9 +33,11 @@ impl Host {
     pub(super) async fn audit_report(
         &self,
         row: &InstallationRow,
+        prepared: &Prepared,
         report: &InvocationReport,
     ) -> Result<(), Error> {
-        let lines = invocation_lines(&row.merchant, &row.id, report);
+        let declared = &prepared.connections.origins;
+        let lines = invocation_lines(&row.merchant, &row.id, report, declared);
         Ok(audit::append(&self.db, &lines).await?)
     }
 }
@@ -32,9 +47,10 @@ pub(crate) fn invocation_lines(
     merchant: &MerchantId,
     installation: &InstallationId,
     report: &InvocationReport,
+    declared: &[Origin],
 ) -> Vec<AuditEntry> {
     let mut lines = access_lines(merchant, installation, report);
-    lines.extend(outbound_lines(merchant, installation, report));
+    lines.extend(outbound_lines(merchant, installation, report, declared));
     lines.push(end_line(merchant, installation, report));
     lines
 }
@@ -70,12 +86,13 @@ fn access_lines(
     lines
 }
 
-/// One line per outbound request. Origins and statuses only: paths and queries can carry
-/// customer data, headers keys.
+/// One line per outbound request. Declared origins and statuses only: paths and queries can
+/// carry customer data, headers keys.
 fn outbound_lines(
     merchant: &MerchantId,
     installation: &InstallationId,
     report: &InvocationReport,
+    declared: &[Origin],
 ) -> Vec<AuditEntry> {
     let mut lines = Vec::new();
     for call in &report.outbound {
@@ -86,9 +103,13 @@ fn outbound_lines(
             (false, None) => "failed".to_owned(),
         };
         e.records = call.bytes_received as i64;
-        e.detail = format!("{} {}", call.method, call.origin);
+        let origin = match declared.iter().any(|o| o.to_string() == call.origin) {
+            true => call.origin.as_str(),
+            false => "(an origin it does not declare)",
+        };
+        e.detail = format!("{} {origin}", method(&call.method));
         if let Some(error) = &call.error {
-            e.detail.push_str(&format!(": {error}"));
+            e.detail.push_str(&format!(": {}", unquoted(error)));
         }
         if let Some(cause) = &call.cause {
             e.detail.push_str(&format!(" ({})", cause.code()));
@@ -130,8 +151,45 @@ fn end_line(
     }
     if let CallResult::Aborted { reason } = &report.result {
         end.outcome = format!("aborted: {}", reason.code());
-        end.detail
-            .push_str(&format!("; stopped: {}", reason.describe()));
+        let reason = sanitize(&reason.describe(), MAX_REASON_CHARS);
+        end.detail.push_str(&format!("; stopped: {reason}"));
     }
     end
+}
+
+/// A standard method as it is; any other (a connector can make one up) as `OTHER`.
+fn method(method: &str) -> &str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| *m == method)
+        .unwrap_or("OTHER")
+}
+
+/// A refusal's text without what it quotes between backticks (a header or secret name the
+/// connector chose), on one line and capped.
+fn unquoted(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        out.push_str(if i % 2 == 0 { part } else { "…" });
+    }
+    sanitize(&out, MAX_ERROR_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{method, unquoted};
+
+    #[test]
+    fn connector_chosen_text_is_left_out_of_audit_lines() {
+        let name = "x-asha-at-example-in".repeat(3000);
+        let refusal = format!("secrets go only in credential headers, not `{name}`");
+        let kept = unquoted(&refusal);
+        assert_eq!(kept, "secrets go only in credential headers, not …");
+        assert!(unquoted(&"y".repeat(70_000)).chars().count() <= 161);
+        assert_eq!(method("GET"), "GET");
+        assert_eq!(method("EXFILTRATE-ASHA"), "OTHER");
+    }
 }

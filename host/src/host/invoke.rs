@@ -1,6 +1,8 @@
 //! Running connectors: [`Host::emit`] fans an event out to every subscribed, granted, active
 //! installation; [`Host::invoke`] delivers one directly; [`Host::health_check`] runs the
-//! `health-check` export. Each call runs under its grant and limits and is audited.
+//! `health-check` export. All three go through one gate ([`Host::run`]): the installation must
+//! be active, the call follows revocations while it runs, counts against the installation's
+//! concurrency cap, reads data through its merchant's database gate, and is audited.
 
 use std::sync::Arc;
 
@@ -18,6 +20,19 @@ use crate::views::Emitted;
 
 use super::Host;
 
+/// What a call runs, and how it was asked for.
+#[derive(Clone, Copy)]
+enum Export<'a> {
+    /// `handle-event` for an emitted event: skipped unless subscribed and granted the
+    /// topic's scope.
+    Emitted(&'a Event),
+    /// `handle-event` delivered directly: refused unless granted the topic's scope.
+    Direct(&'a Event),
+    /// `health-check`. Only an active app runs it: a disabled one is paused with its grant
+    /// and keys, and checking it is what `enable` is for (events and checks follow one rule).
+    Health,
+}
+
 impl Host {
     /// Deliver a new `topic` event about `subject_id` to every active installation of
     /// `merchant` that subscribed to it and holds the scope the topic needs.
@@ -34,7 +49,7 @@ impl Host {
         let mut deliveries = Vec::new();
         for row in registry::installations(&self.db, merchant).await? {
             if row.status == InstallationStatus::Active
-                && let Some(report) = self.run(merchant, &row.id, &event, Some(topic)).await?
+                && let Some(report) = self.run(merchant, &row.id, Export::Emitted(&event)).await?
             {
                 deliveries.push(report);
             }
@@ -43,7 +58,7 @@ impl Host {
     }
 
     /// Deliver one event to one installation directly (a replay, or `dev run`), under its
-    /// grant. The installation must be active.
+    /// grant. The installation must be active and hold the scope the topic needs.
     pub async fn invoke(
         &self,
         merchant: &MerchantId,
@@ -52,6 +67,38 @@ impl Host {
         subject_id: &str,
     ) -> Result<InvocationReport, Error> {
         let row = self.row(merchant, key).await?;
+        let event = new_event(topic, subject_id)?;
+        self.run_one(&row, Export::Direct(&event)).await
+    }
+
+    /// Run an active installation's `health-check` export under its grant and limits, through
+    /// the same gate as an event: a disabled app is refused (enable it first).
+    pub async fn health_check(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+    ) -> Result<InvocationReport, Error> {
+        let row = self.row(merchant, key).await?;
+        self.run_one(&row, Export::Health).await
+    }
+
+    /// Forget an uninstalled app's storage in the storage backend as well: a platform's own
+    /// backend ([`crate::HostBuilder::storage`]) holds it outside Airlock's tables. Called
+    /// after the uninstall committed, so a failure is logged for the operator, not undone.
+    pub(super) async fn wipe_storage(&self, id: &InstallationId) {
+        if let Err(err) = self.sources.storage.wipe(id).await {
+            tracing::warn!(installation = %id, error = %err,
+                "the storage backend could not delete an uninstalled app's storage");
+        }
+    }
+
+    /// [`Host::run`] for one installation asked for by name: refused with the reason when it
+    /// is not active.
+    async fn run_one(
+        &self,
+        row: &InstallationRow,
+        export: Export<'_>,
+    ) -> Result<InvocationReport, Error> {
         let not_active = |status: String| Error::NotActive {
             installation: row.id.clone(),
             hint: match row.status {
@@ -63,50 +110,21 @@ impl Host {
         if row.status != InstallationStatus::Active {
             return Err(not_active(row.status.to_string()));
         }
-        let event = new_event(topic, subject_id)?;
         // `None`: it changed state between the two reads; say so the same way.
-        self.run(merchant, &row.id, &event, None)
+        self.run(&row.merchant, &row.id, export)
             .await?
             .ok_or_else(|| not_active("no longer active".into()))
     }
 
-    /// Run an installation's `health-check` export under its grant and limits (active or
-    /// disabled: a merchant checks a paused app before enabling it again).
-    pub async fn health_check(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-    ) -> Result<InvocationReport, Error> {
-        let row = self.row(merchant, key).await?;
-        if row.status == InstallationStatus::Pending {
-            return Err(Error::NotActive {
-                installation: row.id.clone(),
-                status: row.status.to_string(),
-                hint: "approve it first (`airlock approve`)",
-            });
-        }
-        let prepared = self.prepared_for(&row).await?;
-        let grant = self.grant(&prepared.manifest, &row);
-        let limits = self.effective_limits(&row).await?;
-        let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant);
-        let report = self
-            .runtime
-            .health_check(&prepared, setup, &self.sources, &limits)
-            .await;
-        self.audit_report(&row, &report).await?;
-        Ok(report)
-    }
-
-    /// Run one installation for `event` if it is active (and, with `topic`, subscribed and
-    /// granted for it). The generation is read before the row: a change committed before that
-    /// is in the row, a later one moves the generation and reaches the call at its next host
-    /// call or epoch tick.
+    /// The gate every call into a connector goes through: run one installation if it is
+    /// active (and, for an emitted event, subscribed and granted for it). The generation is
+    /// read before the row: a change committed before that is in the row, a later one moves
+    /// the generation and reaches the call at its next host call or epoch tick.
     async fn run(
         &self,
         merchant: &MerchantId,
         id: &InstallationId,
-        event: &Event,
-        topic: Option<Topic>,
+        export: Export<'_>,
     ) -> Result<Option<InvocationReport>, Error> {
         let signal = self.signals.get(id);
         let started = signal.generation();
@@ -119,24 +137,32 @@ impl Host {
         let prepared = self.prepared_for(&row).await?;
         let manifest = &prepared.manifest;
         let grant = self.grant(manifest, &row);
-        if let Some(topic) = topic
-            && !subscribed(manifest, &grant, topic)
-        {
-            return Ok(None);
+        match export {
+            Export::Emitted(event) if !subscribed(manifest, &grant, event.topic) => {
+                return Ok(None);
+            }
+            Export::Direct(event) if !grant.allows(event.topic.needs()) => {
+                return Err(Error::TopicNotGranted {
+                    installation: row.id.clone(),
+                    topic: event.topic,
+                    scope: event.topic.needs(),
+                });
+            }
+            _ => {}
         }
         let live = Live {
             signal,
             started,
-            source: self.grants.clone(),
+            source: self.gates.grants(&row.merchant, self.grants.clone()),
             declared: manifest.declared(),
             policy: self.policy,
         };
-        let report = self.call(&row, &prepared, grant, live, event).await?;
-        self.audit_report(&row, &report).await?;
+        let report = self.call(&row, &prepared, grant, live, export).await?;
+        self.audit_report(&row, &prepared, &report).await?;
         Ok(Some(report))
     }
 
-    /// Call `handle-event` under the installation's limits, or refuse the call as busy when
+    /// Run the export under the installation's limits, or refuse the call as busy when
     /// every one of its concurrent slots is taken.
     async fn call(
         &self,
@@ -144,27 +170,58 @@ impl Host {
         prepared: &Arc<Prepared>,
         grant: Grant,
         live: Live,
-        event: &Event,
+        export: Export<'_>,
     ) -> Result<InvocationReport, Error> {
         let limits = self.effective_limits(row).await?;
         let Some(_slot) = self.running.claim(&row.id, limits.max_concurrent) else {
             let reason = AbortReason::Busy {
                 limit: limits.max_concurrent,
             };
-            let manifest = &prepared.manifest;
-            return Ok(InvocationReport::refused(
-                &row.id,
-                &manifest.id,
-                event,
-                &limits,
-                reason,
-            ));
+            return Ok(refused(row, prepared, export, &limits, reason));
         };
         let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant).live(live);
-        Ok(self
-            .runtime
-            .invoke(prepared, setup, &self.sources, &limits, event)
-            .await)
+        let sources = self.gates.sources(&row.merchant, &self.sources);
+        Ok(match export {
+            Export::Emitted(event) | Export::Direct(event) => {
+                self.runtime
+                    .invoke(prepared, setup, &sources, &limits, event)
+                    .await
+            }
+            Export::Health => {
+                self.runtime
+                    .health_check(prepared, setup, &sources, &limits)
+                    .await
+            }
+        })
+    }
+}
+
+/// The report of a call refused before it started.
+fn refused(
+    row: &InstallationRow,
+    prepared: &Prepared,
+    export: Export<'_>,
+    limits: &crate::limits::Limits,
+    reason: AbortReason,
+) -> InvocationReport {
+    let connector = &prepared.manifest.id;
+    match export {
+        Export::Emitted(event) | Export::Direct(event) => {
+            InvocationReport::refused(&row.id, connector, event, limits, reason)
+        }
+        Export::Health => {
+            let placeholder = Event {
+                id: String::new(),
+                topic: Topic::OrderCreated,
+                subject_id: String::new(),
+                occurred_at: 0,
+            };
+            let mut report =
+                InvocationReport::refused(&row.id, connector, &placeholder, limits, reason);
+            report.event = None;
+            report.export = "health-check";
+            report
+        }
     }
 }
 

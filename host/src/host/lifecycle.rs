@@ -137,6 +137,7 @@ impl Host {
         let row = self.row(merchant, key).await?;
         let deleted = lifecycle::uninstall(&self.db, &row.id).await?;
         self.signals.stopped(&row.id);
+        self.wipe_storage(&row.id).await;
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "uninstall");
         entry.records = deleted.storage_keys as i64;
         entry.detail = format!(

@@ -5,6 +5,7 @@
 
 mod audit;
 mod credentials;
+mod gate;
 mod install;
 mod invoke;
 mod lifecycle;
@@ -110,8 +111,10 @@ impl HostBuilder {
                 .storage
                 .unwrap_or_else(|| Arc::new(SqlStorage::new(self.db.clone()))),
         };
+        let gates = gate::MerchantGates::for_pool(self.db.pool.options().get_max_connections());
         Ok(Host {
             running: Slots::default(),
+            gates,
             secrets,
             grants: Arc::new(SqlGrants::new(self.db.clone())),
             db: self.db,
@@ -139,6 +142,8 @@ pub struct Host {
     pub(crate) secrets: Arc<Secrets>,
     /// Invocations running per installation, for the concurrency limit.
     running: Slots,
+    /// Each merchant's share of the database connections its connectors' host calls use.
+    gates: gate::MerchantGates,
 }
 
 impl Host {

@@ -33,7 +33,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 pub use crate::call::OutboundCall;
 pub use causes::provider_cause;
 pub(crate) use policy::Network;
-pub use policy::{NetworkPolicy, TlsSetupError, is_prohibited};
+pub use policy::{NetworkPolicy, PrivateAccess, TlsSetupError, is_prohibited};
 
 use crate::call::CallContext;
 use crate::commerce::SecretSource;

@@ -12,12 +12,22 @@ use wasmtime_wasi_http::Error as HttpError;
 use super::transport::{Failure, failed, refused};
 use crate::origin::Origin;
 
+/// One loopback or private address (IP and port) that one connector may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateAccess {
+    /// The connector id, as its manifest names it.
+    pub connector: String,
+    /// The address and port, exactly.
+    pub addr: SocketAddr,
+}
+
 /// Platform-wide network rules for connectors.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkPolicy {
-    /// Exact IPs connectors may reach even though they are loopback or private (a platform's
-    /// own sidecar, or tests' local providers). Empty by default.
-    pub allow_private: Vec<IpAddr>,
+    /// Loopback or private addresses a connector may reach even so (a platform's own sidecar,
+    /// or tests' local providers), each for one connector and one port: one connector's
+    /// exemption opens nothing to another, nor another port. Empty by default.
+    pub allow_private: Vec<PrivateAccess>,
     /// Static name resolution, like curl's `--resolve`: `(host, port)` to the address used
     /// instead of DNS (staging providers, tests). The vetting rules still apply.
     pub resolve: HashMap<(String, u16), SocketAddr>,
@@ -26,10 +36,23 @@ pub struct NetworkPolicy {
 }
 
 impl NetworkPolicy {
-    /// Allow one exact IP that would otherwise be refused as private or loopback.
-    pub fn allow_private_ip(mut self, ip: IpAddr) -> Self {
-        self.allow_private.push(ip);
+    /// Let `connector` reach `addr` (exact IP and port), which would otherwise be refused as
+    /// private or loopback.
+    pub fn allow_private(mut self, connector: &str, addr: SocketAddr) -> Self {
+        self.allow_private.push(PrivateAccess {
+            connector: connector.to_owned(),
+            addr,
+        });
         self
+    }
+
+    /// Whether `connector` may reach `addr`: public, or exempted for it and that port.
+    fn reachable(&self, connector: &str, addr: &SocketAddr) -> bool {
+        !is_prohibited(addr.ip())
+            || self
+                .allow_private
+                .iter()
+                .any(|p| p.connector == connector && p.addr == *addr)
     }
 
     /// Resolve `host:port` to `addr` instead of asking DNS.
@@ -88,10 +111,11 @@ impl Network {
     }
 }
 
-/// The one address to connect to for `origin`: from the platform's static table, the IP
-/// literal, or DNS (within `remaining`), vetted here and never resolved again.
+/// The one address `connector` connects to for `origin`: from the platform's static table,
+/// the IP literal, or DNS (within `remaining`), vetted here and never resolved again.
 pub(super) async fn vetted_address(
     network: &Network,
+    connector: &str,
     origin: &Origin,
     remaining: Duration,
 ) -> Result<SocketAddr, Failure> {
@@ -117,9 +141,7 @@ pub(super) async fn vetted_address(
             Err(_) => return Err(failed(HttpError::DnsTimeout, "dns: deadline")),
         }
     };
-    let allowed =
-        |addr: &SocketAddr| !is_prohibited(addr.ip()) || policy.allow_private.contains(&addr.ip());
-    match candidates.iter().find(|a| allowed(a)) {
+    match candidates.iter().find(|a| policy.reachable(connector, a)) {
         Some(addr) => Ok(*addr),
         None if candidates.is_empty() => {
             Err(failed(HttpError::DestinationNotFound, "dns: no addresses"))
@@ -199,6 +221,18 @@ pub fn is_prohibited(ip: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_address_is_open_only_to_its_connector_and_port() {
+        let sidecar: SocketAddr = "10.0.0.5:8443".parse().unwrap();
+        let policy = NetworkPolicy::default().allow_private("acme.sync", sidecar);
+        assert!(policy.reachable("acme.sync", &sidecar));
+        assert!(!policy.reachable("other.app", &sidecar), "another connector");
+        let other_port: SocketAddr = "10.0.0.5:22".parse().unwrap();
+        assert!(!policy.reachable("acme.sync", &other_port), "another port");
+        let public: SocketAddr = "93.184.216.34:443".parse().unwrap();
+        assert!(policy.reachable("other.app", &public));
+    }
 
     #[test]
     fn host_network_and_metadata_addresses_are_prohibited() {

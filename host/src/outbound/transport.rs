@@ -201,7 +201,8 @@ impl Job {
 
     /// TCP to the one vetted address, then TLS for `https`, all within the deadline.
     async fn connect(&self) -> Result<Box<dyn Stream>, Failure> {
-        let addr = vetted_address(&self.network, &self.origin, self.remaining()).await?;
+        let connector = self.call.connector();
+        let addr = vetted_address(&self.network, connector, &self.origin, self.remaining()).await?;
         let tcp = match tokio::time::timeout(self.remaining(), TcpStream::connect(addr)).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(err)) => {

@@ -81,13 +81,16 @@ impl Sandbox {
             output_bytes: limits.max_output_bytes,
             input_bytes: limits.max_input_bytes,
         };
-        let call = Arc::new(CallContext::new(
-            setup.merchant,
-            setup.installation,
-            setup.grant,
-            setup.live,
-            allowances,
-        ));
+        let call = Arc::new(
+            CallContext::new(
+                setup.merchant,
+                setup.installation,
+                setup.grant,
+                setup.live,
+                allowances,
+            )
+            .of_connector(&prepared.manifest.id),
+        );
         call.take_input(event.map_or(0, |e| e.subject_id.len() as u64));
         let state = host_state(
             call.clone(),

@@ -73,6 +73,10 @@ pub(crate) fn host_state(
         call: call.clone(),
         commerce: sources.commerce.clone(),
         storage: sources.storage.clone(),
+        storage_quota: crate::commerce::StorageQuota {
+            bytes: limits.storage_bytes,
+            keys: limits.storage_keys,
+        },
         secrets: sources.secrets.clone(),
         readable: connections.readable.clone(),
         max_log_lines: limits.max_log_lines,

@@ -24,16 +24,22 @@ async fn granted_order_read_returns_the_merchants_order() {
 async fn ungranted_reads_are_denied_with_the_missing_scope() {
     for db in TestDb::all().await {
         let host = TestHost::new(&db).build().await;
-        // Granted something, just not what each call needs.
-        let probe_id = install_probe(&host, &demo_store(), &[Scope::InventoryWrite]).await;
+        // Granted something, just not what each call needs: the orders calls run as a
+        // `customer.created` event, the others as `order.created` (a direct delivery needs
+        // its topic's scope).
+        let orders_only = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
+        let customers_only = install_probe(&host, &other_store(), &[Scope::CustomersRead]).await;
         for (command, scope) in [
-            ("orders.get ord_1001", "OrdersRead"),
+            ("orders.get ord_2001", "OrdersRead"),
             ("orders.list 5", "OrdersRead"),
             ("customers.get cus_asha", "CustomersRead"),
             ("inventory.get MUG-CLAY", "InventoryRead"),
             ("inventory.list 5", "InventoryRead"),
         ] {
-            let answer = probe(&host, &demo_store(), &probe_id, command).await;
+            let answer = match scope {
+                "OrdersRead" => probe(&host, &other_store(), &customers_only, command).await,
+                _ => probe(&host, &demo_store(), &orders_only, command).await,
+            };
             assert_eq!(
                 answer,
                 format!("err HostError::Denied(Scope::{scope})"),
@@ -214,8 +220,8 @@ async fn another_merchants_ids_look_exactly_like_missing_ones() {
 async fn storage_is_private_to_each_installation() {
     for db in TestDb::all().await {
         let host = TestHost::new(&db).build().await;
-        let a = install_probe(&host, &demo_store(), &[]).await;
-        let b = install_probe(&host, &other_store(), &[]).await;
+        let a = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
+        let b = install_probe(&host, &other_store(), &[Scope::OrdersRead]).await;
         assert_eq!(
             probe(&host, &demo_store(), &a, "storage.set marker secret-of-a").await,
             "ok ()"

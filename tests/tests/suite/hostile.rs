@@ -314,6 +314,7 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
 /// returns an empty outcome. Built into a component with wit-component against `wit/`.
 fn table_grower() -> Vec<u8> {
     let manifest = ManifestBuilder::new("test.table-grower")
+        .required(airlock_host::grants::Scope::OrdersRead)
         .name("Table grower")
         .publisher("Airlock Tests")
         .version("0.1.0")

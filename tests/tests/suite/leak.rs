@@ -2,7 +2,6 @@
 //! (logs, plain and encoded; its summary; its errors; a provider that echoes the key back),
 //! and the key appears nowhere the host writes: reports, the audit log, the database.
 
-use std::net::{IpAddr, Ipv4Addr};
 
 use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
@@ -50,7 +49,7 @@ async fn a_canary_key_appears_nowhere_the_host_writes() {
             _ => Reply::json(401, "{}"),
         });
         let network = NetworkPolicy::default()
-            .allow_private_ip(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .allow_private("test.http-probe", gateway.addr)
             .resolve("gateway.test", 8080, gateway.addr);
         let key = VaultKey::from_bytes([9; 32]);
         let host = TestHost::new(&db).vault(key).network(network).build().await;

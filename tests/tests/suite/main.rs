@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod capabilities;
+mod gates;
 mod hostile;
 mod install;
 mod leak;
@@ -16,6 +17,7 @@ mod outbound;
 mod plugins_used;
 mod provenance;
 mod secrets;
+mod storage;
 mod supply_chain;
 mod upgrade;
 

@@ -309,6 +309,21 @@ async fn step(host: &Host, ids: &[MerchantId], model: &mut Model, op: &Op) -> Re
                 .invoke(&ids[m], "test.probe", Topic::OrderCreated, command(scope))
                 .await;
             match (model.merchants[m].get(&0), got) {
+                // A direct delivery of `order.created` needs `orders:read`, as emitting does.
+                (
+                    Some(Installed {
+                        status: Status::Active,
+                        approved,
+                        ..
+                    }),
+                    got,
+                ) if !approved.contains(Scope::OrdersRead) => match got {
+                    Err(Error::TopicNotGranted { .. }) => Ok(()),
+                    other => Err(format!(
+                        "{op:?}: delivered without orders:read: {:?}",
+                        other.map(|r| r.result)
+                    )),
+                },
                 (
                     Some(Installed {
                         status: Status::Active,

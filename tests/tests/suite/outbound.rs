@@ -18,7 +18,6 @@ use airlock_tests::{
     TestDb, TestHost, demo_store, install_with_secrets, invoke_demo, plugins, summary, wasm,
 };
 
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const GATEWAY_KEY: &str = "pg_live_5f2b9c0e7a114d2e";
 const COURIER_KEY: &str = "cr_live_91d0c3b7e6a24f58";
 
@@ -59,7 +58,8 @@ async fn shop(db: &TestDb) -> Shop {
     let gateway = Provider::start_tls(&cert).await;
     let courier = Provider::start_tls(&cert).await;
     let network = NetworkPolicy::default()
-        .allow_private_ip(LOOPBACK)
+        .allow_private("acme.ship-on-payment", gateway.addr)
+        .allow_private("acme.ship-on-payment", courier.addr)
         .resolve("api.paygate.example", 443, gateway.addr)
         .resolve("api.courier.example", 443, courier.addr)
         .trust_root(cert.der.clone());
@@ -321,7 +321,7 @@ async fn hostile_requests_are_refused_before_any_connection_is_made() {
         _ => Reply::json(200, "{}"),
     });
     let network = NetworkPolicy::default()
-        .allow_private_ip(LOOPBACK)
+        .allow_private("test.http-probe", gateway.addr)
         .resolve("gateway.test", 8080, gateway.addr)
         // A name the connector may call that (like a rebinding attack) points at the cloud
         // metadata service.
@@ -405,7 +405,9 @@ async fn a_key_cannot_be_echoed_back_to_the_connector_through_headers() {
         let echoed = r.header("authorization").unwrap_or("").to_owned();
         Reply::json(200, "{}").header("x-echo", &echoed)
     });
-    let network = NetworkPolicy::default().allow_private_ip(LOOPBACK).resolve(
+    let network = NetworkPolicy::default()
+        .allow_private("test.http-probe", gateway.addr)
+        .resolve(
         "gateway.test",
         8080,
         gateway.addr,
@@ -493,7 +495,9 @@ async fn responses_are_capped_and_slow_providers_spend_the_callers_deadline() {
         "/stall" => Reply::stall(),
         _ => Reply::json(200, "{}"),
     });
-    let network = NetworkPolicy::default().allow_private_ip(LOOPBACK).resolve(
+    let network = NetworkPolicy::default()
+        .allow_private("test.http-probe", gateway.addr)
+        .resolve(
         "gateway.test",
         8080,
         gateway.addr,

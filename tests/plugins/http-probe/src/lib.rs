@@ -87,6 +87,17 @@ fn one(command: &str) -> Result<String, ConnectorError> {
                 .count();
             format!("{refused} refused")
         }
+        // A key placeholder under a made-up header name `x-aaa…` of N bytes.
+        "long-header" => {
+            let name = format!("x-{}", "a".repeat(arg(2).parse().unwrap_or(65_000)));
+            match Request::get(arg(1))
+                .header(&name, &http::secret("api_key"))
+                .send()
+            {
+                Ok(response) => format!("status {}", response.status),
+                Err(err) => format!("error {err:?}"),
+            }
+        }
         "read" => match secrets::get(arg(1)) {
             Ok(value) => format!("read {} bytes", value.len()),
             Err(err) => format!("error {err:?}"),

@@ -40,6 +40,22 @@ impl Connector for Probe {
         }
         Ok(Outcome::acted(answers.join(" | ")))
     }
+
+    /// Runs the commands stored under the key `health` (none: healthy), failing on the
+    /// first answer that is an error: how tests make a health check use the host.
+    fn health_check() -> Result<(), ConnectorError> {
+        let Some(commands) = storage::get("health")? else {
+            return Ok(());
+        };
+        let commands = String::from_utf8_lossy(&commands).into_owned();
+        for command in commands.split(';') {
+            let answer = one(command)?;
+            if answer.starts_with("err") {
+                return Err(ConnectorError::Other(answer));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn one(command: &str) -> Result<String, ConnectorError> {
@@ -77,6 +93,42 @@ fn one(command: &str) -> Result<String, ConnectorError> {
             ),
             "storage.keys" => show(storage::keys(arg(1))),
             "storage.delete" => show(storage::delete(arg(1))),
+            // `storage.fill N SIZE PREFIX`: N keys PREFIX00000… of SIZE bytes, stopping at the
+            // first refusal, which is shown.
+            "storage.fill" => {
+                let (n, size): (usize, usize) = (
+                    arg(1).parse().unwrap_or(1),
+                    arg(2).parse().unwrap_or(1),
+                );
+                let mut stored = 0;
+                let mut refusal = String::new();
+                for i in 0..n {
+                    match storage::set(&format!("{}{i:05}", arg(3)), &vec![b'v'; size]) {
+                        Ok(()) => stored += 1,
+                        Err(err) => {
+                            refusal = format!(" then err {err:?}");
+                            break;
+                        }
+                    }
+                }
+                format!("stored {stored}{refusal}")
+            }
+            // How many keys `list-keys PREFIX` returned, and the first and last.
+            "storage.count" => show(storage::keys(arg(1)).map(|keys| {
+                format!(
+                    "{} {:?}..{:?}",
+                    keys.len(),
+                    keys.first().cloned().unwrap_or_default(),
+                    keys.last().cloned().unwrap_or_default()
+                )
+            })),
+            // `log.lines N`: N log lines.
+            "log.lines" => {
+                for i in 0..arg(1).parse().unwrap_or(1) {
+                    airlock_sdk::log::info(&format!("line {i}"));
+                }
+                "logged".to_owned()
+            }
             other => return Err(ConnectorError::Config(format!("unknown probe op {other}"))),
         };
         Ok(summary)

@@ -1,0 +1,16 @@
+-- Keys compare byte by byte, so `list-keys` is a range of the primary key index
+-- (`key >= prefix AND key < successor`) whatever the database's locale.
+ALTER TABLE connector_storage ALTER COLUMN key TYPE TEXT COLLATE "C";
+
+-- What each installation holds in its own storage (keys plus values, in bytes, and keys),
+-- kept up to date by every write in the same transaction: the quota check reads this one row
+-- (and locks it, so writes of one installation take turns) instead of summing its keys.
+CREATE TABLE connector_storage_usage (
+    installation_id  TEXT PRIMARY KEY REFERENCES installations (id) ON DELETE CASCADE,
+    byte_count       BIGINT NOT NULL,
+    key_count        BIGINT NOT NULL
+);
+
+INSERT INTO connector_storage_usage (installation_id, byte_count, key_count)
+SELECT installation_id, SUM(octet_length(key) + octet_length(value)), COUNT(*)
+FROM connector_storage GROUP BY installation_id;
