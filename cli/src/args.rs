@@ -73,8 +73,11 @@ pub enum Command {
     Init,
     /// Validate a connector `.wasm` and install it for a merchant, pending approval.
     Install(InstallArgs),
-    /// Approve an installation: all required scopes plus the optional ones named.
+    /// Approve what waits (named by `--digest`): all required scopes plus the optional ones named.
     Approve(ApproveArgs),
+    /// Print the prompt of what waits for approval: the waiting upgrade (only what it adds),
+    /// else the installed version; with the digest `approve --digest` names.
+    Prompt(TargetArgs),
     /// List a merchant's installations with their effective grants.
     List(MerchantArgs),
     /// Show one installation.
@@ -156,6 +159,10 @@ pub struct ApproveArgs {
     /// Optional scopes to grant, comma separated (e.g. `customers:read-contact`).
     #[arg(long, value_delimiter = ',')]
     pub optional: Vec<String>,
+    /// The digest of the version the merchant saw and approves (`sha256:...`, as `install`,
+    /// `upgrade` and `prompt` print it); refused when another version waits by then.
+    #[arg(long)]
+    pub digest: Option<String>,
     /// Who approves (recorded with each grant).
     #[arg(long, default_value = "merchant")]
     pub by: String,
@@ -327,9 +334,13 @@ pub struct LimitsSetArgs {
         required_unless_present = "connector"
     )]
     pub plan: Option<String>,
-    /// The connector id to change.
-    #[arg(long)]
+    /// The connector id to change (with `--publisher`).
+    #[arg(long, requires = "publisher")]
     pub connector: Option<String>,
+    /// The publisher whose connector it is, exactly as its manifest names it: another
+    /// publisher's manifest with the same id gets none of these overrides.
+    #[arg(long, requires = "connector")]
+    pub publisher: Option<String>,
     /// Wall-clock deadline per call, in milliseconds.
     #[arg(long)]
     pub deadline_ms: Option<u64>,

@@ -47,6 +47,7 @@ pub async fn run(url: &str, language: Language) -> Result<DemoReport> {
         .approve(
             &merchant,
             &installed.installation.id.to_string(),
+            &installed.installation.digest,
             &[Scope::CustomersReadContact],
             "owner@chai.example",
         )

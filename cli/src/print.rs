@@ -68,12 +68,13 @@ pub fn list(items: &[Installation], json: bool) -> Result<()> {
 pub fn installed(i: &Installed, json: bool) -> Result<()> {
     value(i, json, || {
         format!(
-            "installed {} as {} (pending approval)\n\n{}\nApprove with: airlock approve --merchant {} {} [--optional scope,...]",
+            "installed {} as {} (pending approval)\n\n{}\nApprove with: airlock approve --merchant {} {} --digest {} [--optional scope,...]",
             i.installation.connector,
             i.installation.id,
             i.prompt.render(),
             i.installation.merchant,
-            i.installation.id
+            i.installation.id,
+            i.installation.digest
         )
     })
 }
@@ -87,12 +88,13 @@ pub fn upgraded(u: &airlock_host::Upgraded, json: bool) -> Result<()> {
             installation_text(&u.installation)
         ),
         Some(prompt) => format!(
-            "version {} asks for more; {} keeps serving until the merchant approves:\n\n{}\nApprove with: airlock approve --merchant {} {}",
+            "version {} waits; {} keeps serving until the merchant approves:\n\n{}\nApprove with: airlock approve --merchant {} {} --digest {}",
             u.installation.pending_version.as_deref().unwrap_or("?"),
             u.installation.version,
             prompt.render(),
             u.installation.merchant,
-            u.installation.id
+            u.installation.id,
+            u.digest
         ),
     })
 }

@@ -335,10 +335,24 @@ fn secrets_never_leave_the_vault_through_the_cli_its_logs_or_the_database() {
             .contains("attached by Airlock only to requests to https://api.paygate.example")
     );
     let app = "acme.ship-on-payment";
+    let waiting = run(&["prompt", "--merchant", "demo-store", app, "--json"], None);
+    assert!(waiting.status.success(), "{}", text(&waiting.stderr));
+    let waiting: serde_json::Value = serde_json::from_slice(&waiting.stdout).unwrap();
+    let digest = waiting["digest"].as_str().unwrap();
     assert!(
-        run(&["approve", "--merchant", "demo-store", app], None)
-            .status
-            .success()
+        run(
+            &[
+                "approve",
+                "--merchant",
+                "demo-store",
+                app,
+                "--digest",
+                digest
+            ],
+            None
+        )
+        .status
+        .success()
     );
     let set = run(
         &[
@@ -497,6 +511,8 @@ fn limits_are_set_per_plan_and_connector_shown_and_health_checks_run() {
         &db,
         "--connector",
         app,
+        "--publisher",
+        "Airlock Examples",
         "--fuel",
         "7000000",
         "--table-elements",

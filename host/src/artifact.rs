@@ -99,6 +99,27 @@ pub enum ArtifactError {
         /// The manifest's publisher.
         publisher: String,
     },
+    /// The installed version is signed and the upgrade is not (or is signed by a key that is
+    /// not the same publisher's).
+    #[error(
+        "the installed version is signed by publisher key {installed_key}; an upgrade must be \
+         signed by a key registered to the same publisher: sign it with `airlock sign`"
+    )]
+    UnsignedUpgrade {
+        /// The key that signed the installed version.
+        installed_key: String,
+    },
+    /// Bytes read back from the database do not hash to the digest they are stored under.
+    #[error(
+        "the stored artifact {stored} no longer matches its digest (its bytes hash to {actual}): \
+         the database copy was changed; install the publisher's file again"
+    )]
+    StoredDigestMismatch {
+        /// The digest it is stored (and was approved) under.
+        stored: String,
+        /// The digest of the bytes read.
+        actual: String,
+    },
     /// Imports a function whose scope the manifest does not declare.
     #[error(
         "the component imports `{import}`, which needs the scope `{scope}`, but the manifest does \
@@ -148,6 +169,21 @@ impl Artifact {
             digest: Digest::of(bytes),
             manifest: Manifest::parse(manifest)?,
         })
+    }
+}
+
+impl Artifact {
+    /// An artifact read back from the database under `stored` (hex): its bytes are hashed
+    /// again first, so a changed byte is refused before anything parses or compiles them.
+    pub fn from_stored(bytes: &[u8], stored: &str) -> Result<Artifact, ArtifactError> {
+        let actual = Digest::of(bytes);
+        if actual.to_hex() != stored {
+            return Err(ArtifactError::StoredDigestMismatch {
+                stored: format!("sha256:{}", stored.chars().take(64).collect::<String>()),
+                actual: actual.to_string(),
+            });
+        }
+        Artifact::parse(bytes)
     }
 }
 

@@ -134,6 +134,33 @@ pub enum Error {
         /// Offered version.
         offered: String,
     },
+    /// An approval named a version that is not the one waiting for approval (another upgrade
+    /// replaced it, or it was never offered).
+    #[error(
+        "{installation} is not waiting for {named}: what waits now is version {version} \
+         ({waiting}); `airlock prompt --merchant {merchant} {installation}` shows it, then \
+         approve it with `--digest {waiting}`"
+    )]
+    NotWaiting {
+        /// The merchant.
+        merchant: MerchantId,
+        /// The installation.
+        installation: InstallationId,
+        /// The digest the approval named.
+        named: String,
+        /// The digest that waits (`sha256:...`).
+        waiting: String,
+        /// Its version.
+        version: String,
+    },
+    /// Another change to the installation committed while this one was being prepared.
+    #[error("{installation} changed while the {action} was being prepared; run the {action} again")]
+    Concurrent {
+        /// The installation.
+        installation: InstallationId,
+        /// What was being done.
+        action: &'static str,
+    },
     /// A publisher key given to `trust_key` is not an ed25519 public key.
     #[error(
         "`{0}` is not an ed25519 public key: give the 64 hex characters `airlock keys generate` printed"

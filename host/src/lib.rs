@@ -46,7 +46,7 @@ pub use capabilities::log::{LogLevel, LogLine};
 pub use capabilities::{CAPABILITIES, Descriptor, Requirement, requirement};
 pub use error::Error;
 pub use failure::ConnectorFailure;
-pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgraded};
+pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgraded, Waiting};
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
 pub use runtime::{CallSetup, Connections, DataSources, Prepared, Sandbox, engine_config};

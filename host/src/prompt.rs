@@ -75,6 +75,21 @@ pub struct Prompt {
     pub connects_to: Vec<OriginLine>,
     /// Keys it uses.
     pub keys: Vec<KeyLine>,
+    /// Whether the artifact is signed, and by which key; `None` where the host did not say.
+    pub provenance: Option<Provenance>,
+}
+
+/// Whether an artifact carries a publisher signature the host verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "signature", rename_all = "lowercase")]
+pub enum Provenance {
+    /// No signature: nothing proves who built it.
+    Unsigned,
+    /// Signed by this publisher key (hex), registered to the manifest's publisher.
+    Signed {
+        /// The ed25519 public key, 64 hex characters.
+        key: String,
+    },
 }
 
 fn line(request: &ScopeRequest, language: Language) -> PromptLine {
@@ -134,7 +149,14 @@ impl Prompt {
                     readable: k.readable,
                 })
                 .collect(),
+            provenance: None,
         }
+    }
+
+    /// The same prompt, saying whether the artifact is signed and by which key.
+    pub fn with_provenance(mut self, provenance: Provenance) -> Prompt {
+        self.provenance = Some(provenance);
+        self
     }
 
     /// The prompt as plain text for a terminal.
@@ -160,6 +182,17 @@ impl Prompt {
         }
         self.render_connections(&mut out, &words);
         self.render_keys(&mut out, &words);
+        match &self.provenance {
+            Some(Provenance::Signed { key }) => {
+                out.push_str(&fill(words.signed, &[("key", key)]));
+                out.push('\n');
+            }
+            Some(Provenance::Unsigned) => {
+                out.push_str(words.unsigned);
+                out.push('\n');
+            }
+            None => {}
+        }
         out
     }
 

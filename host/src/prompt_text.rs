@@ -162,6 +162,9 @@ pub(crate) struct Phrases {
     /// `{origins}` filled by the renderer.
     pub attached: &'static str,
     pub readable: &'static str,
+    /// `{key}` (the verified publisher key, hex) filled by the renderer.
+    pub signed: &'static str,
+    pub unsigned: &'static str,
 }
 
 pub(crate) fn phrases(lang: Language) -> Phrases {
@@ -178,6 +181,8 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             keys: "It uses these keys you provide (stored encrypted):",
             attached: "attached by Airlock only to requests to {origins}; the app never sees it",
             readable: "THE APP CAN READ THIS KEY",
+            signed: "Signed with the publisher's registered key {key}.",
+            unsigned: "NOT SIGNED: nothing proves who built this app.",
         },
         Language::Hi => Phrases {
             wants: "\"{publisher}\" का \"{name}\" {version} आपके स्टोर तक पहुँच माँग रहा है।",
@@ -191,6 +196,8 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             keys: "यह आपकी दी हुई इन कुंजियों का उपयोग करता है (एन्क्रिप्ट करके रखी जाती हैं):",
             attached: "Airlock इसे केवल {origins} को जाने वाले अनुरोधों में जोड़ता है; ऐप इसे कभी नहीं देखता",
             readable: "ऐप इस कुंजी को पढ़ सकता है",
+            signed: "प्रकाशक की पंजीकृत कुंजी {key} से हस्ताक्षरित।",
+            unsigned: "हस्ताक्षर नहीं: कुछ भी साबित नहीं करता कि यह ऐप किसने बनाया।",
         },
         Language::As => Phrases {
             wants: "\"{publisher}\"ৰ \"{name}\" {version}-এ আপোনাৰ দোকানলৈ প্ৰৱেশাধিকাৰ বিচাৰিছে।",
@@ -204,6 +211,8 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             keys: "ই আপুনি দিয়া এই চাবিবোৰ ব্যৱহাৰ কৰে (এনক্ৰিপ্ট কৰি ৰখা হয়):",
             attached: "Airlock-এ ইয়াক কেৱল {origins}লৈ যোৱা অনুৰোধত সংলগ্ন কৰে; এপটোৱে ইয়াক কেতিয়াও নেদেখে",
             readable: "এপটোৱে এই চাবি পঢ়িব পাৰে",
+            signed: "প্ৰকাশকৰ পঞ্জীভুক্ত চাবি {key}ৰে স্বাক্ষৰিত।",
+            unsigned: "স্বাক্ষৰ নাই: এই এপটো কোনে বনাইছে তাৰ কোনো প্ৰমাণ নাই।",
         },
     }
 }

@@ -57,6 +57,8 @@ pub struct Installation {
     pub events: Vec<Topic>,
     /// A newer version waiting for the merchant to approve the scopes it adds.
     pub pending_version: Option<String>,
+    /// Its digest, `sha256:...`: what `approve` names to approve it.
+    pub pending_digest: Option<String>,
 }
 
 /// The result of an install: the new installation and the prompt to show the merchant.
@@ -110,5 +112,6 @@ pub(crate) fn installation(
         effective,
         events: manifest.events.clone(),
         pending_version: pending.map(|m| m.version.clone()),
+        pending_digest: row.pending_digest.as_ref().map(|d| format!("sha256:{d}")),
     }
 }

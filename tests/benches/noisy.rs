@@ -76,7 +76,7 @@ fn main() {
             max_concurrent: Some(16),
             ..LimitOverrides::default()
         };
-        host.set_connector_limits("test.hostile", &flat_out, "bench")
+        host.set_connector_limits("Airlock Tests", "test.hostile", &flat_out, "bench")
             .await
             .unwrap();
         let shop = MerchantId::new(demo::DEMO_MERCHANT);
@@ -87,7 +87,8 @@ fn main() {
             .unwrap()
             .installation
             .id;
-        host.approve(
+        airlock_tests::approve_what_waits(
+            &host,
             &shop,
             notifier.as_str(),
             &[Scope::CustomersReadContact, Scope::InventoryRead],
@@ -101,7 +102,7 @@ fn main() {
             .unwrap()
             .installation
             .id;
-        host.approve(&other, hostile.as_str(), &[], "bench")
+        airlock_tests::approve_what_waits(&host, &other, hostile.as_str(), &[], "bench")
             .await
             .unwrap();
 

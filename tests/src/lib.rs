@@ -45,7 +45,7 @@ pub async fn install_with_secrets(
         .expect("install")
         .installation
         .id;
-    host.approve(merchant, id.as_str(), &[], "owner")
+    approve_what_waits(host, merchant, id.as_str(), &[], "owner")
         .await
         .expect("approve");
     for (name, value) in secrets {
@@ -61,6 +61,22 @@ pub async fn install_with_secrets(
         .expect("set secret");
     }
     id
+}
+
+/// Approve what waits on an installation, naming its digest as a merchant who just read its
+/// prompt would (for tests that are not about consent itself).
+pub async fn approve_what_waits(
+    host: &Host,
+    merchant: &MerchantId,
+    key: &str,
+    optional: &[Scope],
+    by: &str,
+) -> Result<airlock_host::Installation, airlock_host::Error> {
+    let waiting = host
+        .waiting(merchant, key, airlock_host::prompt::Language::En)
+        .await?;
+    host.approve(merchant, key, &waiting.digest, optional, by)
+        .await
 }
 
 /// The demo merchant.
@@ -80,7 +96,8 @@ pub async fn install_probe(host: &Host, merchant: &MerchantId, scopes: &[Scope])
         .await
         .expect("install probe");
     let id = installed.installation.id;
-    host.approve(merchant, id.as_str(), scopes, "test")
+    let digest = installed.installation.digest;
+    host.approve(merchant, id.as_str(), &digest, scopes, "test")
         .await
         .expect("approve probe");
     id
@@ -140,7 +157,8 @@ pub async fn hostile_host(db: &TestDb, limits: Limits) -> (Host, InstallationId)
         .await
         .unwrap();
     let id = installed.installation.id;
-    host.approve(&demo_store(), id.as_str(), &[], "test")
+    let digest = installed.installation.digest;
+    host.approve(&demo_store(), id.as_str(), &digest, &[], "test")
         .await
         .unwrap();
     (host, id)

@@ -1,9 +1,13 @@
-//! The platform's and merchant's verbs on installations: install, approve, list, show, emit,
-//! upgrade, revoke, disable, enable, uninstall, check, audit.
+//! The platform's and merchant's verbs on installations: install, approve, prompt, list, show,
+//! emit, upgrade, revoke, disable, enable, uninstall, check, audit.
 
-use anyhow::{Context, Result};
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 
 use airlock_host::Host;
+use airlock_host::artifact::MAX_ARTIFACT_BYTES;
 use airlock_host::grants::Scope;
 use airlock_host::ids::MerchantId;
 use airlock_host::manifest::Topic;
@@ -15,10 +19,28 @@ use crate::args::{
 };
 use crate::print;
 
+/// Read an artifact, at most [`MAX_ARTIFACT_BYTES`] of it: a larger file (or an endless
+/// stream such as `/dev/zero`) is refused once one byte past the limit has been read, never
+/// read whole into memory.
+pub(super) fn read_artifact(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ARTIFACT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > MAX_ARTIFACT_BYTES {
+        bail!(
+            "{} is larger than the artifact limit of {} MiB; a connector component must be smaller",
+            path.display(),
+            MAX_ARTIFACT_BYTES / (1024 * 1024)
+        );
+    }
+    Ok(bytes)
+}
+
 /// `airlock install`: validate the artifact and install it, pending approval.
 pub async fn install(host: &Host, ctx: &Ctx, args: InstallArgs) -> Result<()> {
-    let bytes = std::fs::read(&args.artifact)
-        .with_context(|| format!("reading {}", args.artifact.display()))?;
+    let bytes = read_artifact(&args.artifact)?;
     let installed = host
         .install(&MerchantId::new(args.merchant), &bytes, &args.actor)
         .await?;
@@ -35,10 +57,50 @@ pub async fn approve(host: &Host, ctx: &Ctx, args: ApproveArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()
         .context("--optional")?;
     let merchant = MerchantId::new(args.merchant);
+    let Some(digest) = args.digest else {
+        // Look the installation up first, so a wrong id is named as such.
+        let waiting = host
+            .waiting(&merchant, &args.installation, ctx.lang)
+            .await?;
+        bail!(
+            "approve names the version the merchant saw: add --digest; what waits on {} now is \
+             version {} ({}), and `airlock prompt --merchant {} {}` shows its prompt",
+            waiting.installation,
+            waiting.version,
+            waiting.digest,
+            merchant,
+            waiting.installation
+        );
+    };
     let view = host
-        .approve(&merchant, &args.installation, &scopes, &args.by)
+        .approve(&merchant, &args.installation, &digest, &scopes, &args.by)
         .await?;
     print::installation(&view, ctx.json)
+}
+
+/// `airlock prompt`: what waits for approval, its prompt, and the digest to approve it by.
+pub async fn prompt(host: &Host, ctx: &Ctx, args: TargetArgs) -> Result<()> {
+    let merchant = MerchantId::new(args.merchant);
+    let waiting = host
+        .waiting(&merchant, &args.installation, ctx.lang)
+        .await?;
+    print::value(&waiting, ctx.json, || {
+        let what = if waiting.upgrade {
+            "an upgrade waits"
+        } else {
+            "the installed version"
+        };
+        format!(
+            "{} of {} ({what}, {}):\n\n{}\nApprove with: airlock approve --merchant {} {} --digest {}",
+            waiting.version,
+            waiting.installation,
+            waiting.status,
+            waiting.prompt.render(),
+            merchant,
+            waiting.installation,
+            waiting.digest
+        )
+    })
 }
 
 /// `airlock list`: a merchant's installations.
@@ -62,8 +124,7 @@ pub async fn emit(host: &Host, ctx: &Ctx, args: EmitArgs) -> Result<()> {
 
 /// `airlock upgrade`: offer a newer version of an installed connector.
 pub async fn upgrade(host: &Host, ctx: &Ctx, args: UpgradeArgs) -> Result<()> {
-    let bytes = std::fs::read(&args.artifact)
-        .with_context(|| format!("reading {}", args.artifact.display()))?;
+    let bytes = read_artifact(&args.artifact)?;
     let merchant = MerchantId::new(args.merchant);
     let up = host
         .upgrade(&merchant, &args.installation, &bytes, &args.actor, ctx.lang)

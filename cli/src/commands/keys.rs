@@ -41,8 +41,7 @@ pub fn sign(args: &SignArgs, json: bool) -> Result<()> {
             key.display()
         );
     }
-    let bytes =
-        std::fs::read(artifact).with_context(|| format!("reading {}", artifact.display()))?;
+    let bytes = super::apps::read_artifact(artifact)?;
     airlock_host::artifact::Artifact::parse(&bytes)
         .context("only a valid connector artifact can be signed")?;
     let signed = signing::sign(&bytes, &secret)?;

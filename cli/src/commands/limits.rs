@@ -26,9 +26,14 @@ pub async fn set(host: &Host, ctx: &Ctx, args: LimitsSetArgs) -> Result<()> {
             format!("plan `{plan}`")
         }
         (None, Some(connector)) => {
-            host.set_connector_limits(connector, &overrides, &args.by)
+            let Some(publisher) = &args.publisher else {
+                bail!(
+                    "--connector needs --publisher: overrides belong to one publisher's connector"
+                );
+            };
+            host.set_connector_limits(publisher, connector, &overrides, &args.by)
                 .await?;
-            format!("connector `{connector}`")
+            format!("connector `{connector}` of `{publisher}`")
         }
         (None, None) => bail!("give --plan or --connector"),
     };

@@ -66,6 +66,7 @@ async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
         Command::Init => demo::init(host, ctx).await,
         Command::Install(args) => apps::install(host, ctx, args).await,
         Command::Approve(args) => apps::approve(host, ctx, args).await,
+        Command::Prompt(args) => apps::prompt(host, ctx, args).await,
         Command::List(args) => apps::list(host, ctx, args).await,
         Command::Show(args) => apps::show(host, ctx, args).await,
         Command::Emit(args) => apps::emit(host, ctx, args).await,

@@ -1,8 +1,9 @@
 //! Lifecycle changes of installations: revoke, disable, enable, uninstall. Each is one
 //! transaction; the caller then signals running invocations (see [`crate::live`]).
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
+use super::registry::{APPROVED_STATUS, Versions};
 use super::{Db, DbError, now_ms};
 use crate::commerce::DataError;
 use crate::grants::{Scope, ScopeSet};
@@ -109,21 +110,27 @@ pub(crate) async fn revoke_all(db: &Db, id: &InstallationId) -> Result<u64, DbEr
     Ok(done.rows_affected())
 }
 
-/// Set the status (disable, enable), keeping grants.
-pub(crate) async fn set_status(
+/// Move the status from `from` to `to` (disable, enable), keeping grants, in one statement
+/// that checks `from`: `false`, with nothing written, when the row is no longer at `from`
+/// (a full revoke committed first, say), so an enable can never revive a revoked app.
+pub(crate) async fn transition(
     db: &Db,
     id: &InstallationId,
-    status: InstallationStatus,
-) -> Result<(), DbError> {
-    let mut tx = db
-        .pool
-        .begin()
-        .await
-        .map_err(DbError::sql("update installation"))?;
-    bump(&mut tx, id, Some(status)).await?;
-    tx.commit()
-        .await
-        .map_err(DbError::sql("update installation"))
+    from: InstallationStatus,
+    to: InstallationStatus,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE installations SET status = $1, generation = generation + 1, updated_at = $2 \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(to.as_str())
+    .bind(now_ms())
+    .bind(id.as_str())
+    .bind(from.as_str())
+    .execute(&db.pool)
+    .await
+    .map_err(DbError::sql("update installation"))?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// What an uninstall deleted.
@@ -169,37 +176,80 @@ pub(crate) async fn uninstall(db: &Db, id: &InstallationId) -> Result<Deleted, D
     })
 }
 
-/// Park a newer version until the merchant approves what it adds.
+/// Park a newer version until the merchant approves what it adds (replacing any version
+/// waiting before it); `false`, with nothing written, when the row is no longer at `seen`.
 pub(crate) async fn set_pending(
     db: &Db,
     id: &InstallationId,
+    seen: &Versions,
     artifact: &crate::artifact::Artifact,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await.map_err(DbError::sql("upgrade"))?;
-    super::registry::store_artifact(&mut tx, artifact).await?;
-    sqlx::query("UPDATE installations SET pending_digest = $1, updated_at = $2 WHERE id = $3")
+    super::registry::store_artifact(&mut tx, db.backend(), artifact).await?;
+    let sql = format!(
+        "UPDATE installations SET pending_digest = $1, generation = generation + 1, updated_at = $2 \
+         WHERE id = $3 AND {}",
+        seen.condition(4)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
         .bind(artifact.digest.to_hex())
         .bind(now_ms())
-        .bind(id.as_str())
+        .bind(id.as_str());
+    let done = seen
+        .bind(query)
         .execute(&mut *tx)
         .await
         .map_err(DbError::sql("upgrade"))?;
-    tx.commit().await.map_err(DbError::sql("upgrade"))
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    tx.commit().await.map_err(DbError::sql("upgrade"))?;
+    Ok(true)
+}
+
+/// How a version switch changes the installation's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Switch {
+    /// An upgrade applied at once: the status stays.
+    Apply,
+    /// An approved upgrade: active, except that a disabled app stays disabled.
+    Approve,
 }
 
 /// Switch the installation to `artifact`, keeping only the approvals in `keep` and adding
-/// those in `add`, in one transaction.
+/// those in `add`, in one transaction; `false`, with nothing written, when the row is no
+/// longer at `seen` (another upgrade or approval came in meanwhile).
+#[allow(clippy::too_many_arguments)] // one transaction's inputs; a struct would only rename them
 pub(crate) async fn switch_version(
     db: &Db,
     id: &InstallationId,
+    seen: &Versions,
     artifact: &crate::artifact::Artifact,
     keep: ScopeSet,
     add: ScopeSet,
+    how: Switch,
     by: &str,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let err = || DbError::sql("upgrade");
     let mut tx = db.pool.begin().await.map_err(err())?;
-    super::registry::store_artifact(&mut tx, artifact).await?;
+    let status = match how {
+        Switch::Apply => "status",
+        Switch::Approve => APPROVED_STATUS,
+    };
+    let sql = format!(
+        "UPDATE installations SET digest = $1, pending_digest = NULL, status = {status}, \
+         generation = generation + 1, updated_at = $2 WHERE id = $3 AND {}",
+        seen.condition(4)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(artifact.digest.to_hex())
+        .bind(now_ms())
+        .bind(id.as_str());
+    super::registry::store_artifact(&mut tx, db.backend(), artifact).await?;
+    let done = seen.bind(query).execute(&mut *tx).await.map_err(err())?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
     for scope in ScopeSet::all().minus(keep).iter() {
         sqlx::query("DELETE FROM grants WHERE installation_id = $1 AND scope = $2")
             .bind(id.as_str())
@@ -218,15 +268,6 @@ pub(crate) async fn switch_version(
             .await
             .map_err(err())?;
     }
-    sqlx::query(
-        "UPDATE installations SET digest = $1, pending_digest = NULL, generation = generation + 1, updated_at = $2 \
-         WHERE id = $3",
-    )
-    .bind(artifact.digest.to_hex())
-    .bind(now_ms())
-    .bind(id.as_str())
-    .execute(&mut *tx)
-    .await
-    .map_err(err())?;
-    tx.commit().await.map_err(err())
+    tx.commit().await.map_err(err())?;
+    Ok(true)
 }

@@ -17,24 +17,32 @@ pub(crate) async fn set_plan(db: &Db, plan: &str, limits: Option<&str>) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
-/// Replace a connector's overrides (for every merchant that installs it); `None` clears them.
+/// Replace the overrides of `publisher`'s connector `connector` (for every merchant that
+/// installs it); `None` clears them. Keyed by both, so another publisher's manifest that
+/// borrows the id gets none of them.
 pub(crate) async fn set_connector(
     db: &Db,
+    publisher: &str,
     connector: &str,
     limits: Option<&str>,
     by: &str,
 ) -> Result<(), DbError> {
     let err = || DbError::sql("write connector limits");
     let mut tx = db.pool.begin().await.map_err(err())?;
-    sqlx::query("DELETE FROM connector_limits WHERE connector_id = $1")
-        .bind(connector)
-        .execute(&mut *tx)
-        .await
-        .map_err(err())?;
+    sqlx::query(
+        "DELETE FROM publisher_connector_limits WHERE publisher = $1 AND connector_id = $2",
+    )
+    .bind(publisher)
+    .bind(connector)
+    .execute(&mut *tx)
+    .await
+    .map_err(err())?;
     if let Some(limits) = limits {
         sqlx::query(
-            "INSERT INTO connector_limits (connector_id, limits, set_by, set_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO publisher_connector_limits (publisher, connector_id, limits, set_by, set_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
+        .bind(publisher)
         .bind(connector)
         .bind(limits)
         .bind(by)
@@ -46,21 +54,24 @@ pub(crate) async fn set_connector(
     tx.commit().await.map_err(err())
 }
 
-/// The stored overrides of `merchant`'s plan and of `connector`, in one query: it runs before
-/// every invocation.
+/// The stored overrides of `merchant`'s plan and of the connector whose artifact is `digest`
+/// (matched on its id and its publisher), in one query: it runs before every invocation.
 pub(crate) async fn overrides(
     db: &Db,
     merchant: &MerchantId,
-    connector: &str,
+    digest: &str,
 ) -> Result<(Option<String>, Option<String>), DbError> {
     let err = || DbError::sql("read limits");
     let row = sqlx::query(
         "SELECT p.limits AS plan_limits, c.limits AS connector_limits \
          FROM merchants m JOIN plans p ON p.id = m.plan_id \
-         LEFT JOIN connector_limits c ON c.connector_id = $2 WHERE m.id = $1",
+         LEFT JOIN artifacts a ON a.digest = $2 \
+         LEFT JOIN publisher_connector_limits c \
+           ON c.connector_id = a.connector_id AND c.publisher = a.publisher \
+         WHERE m.id = $1",
     )
     .bind(merchant.as_str())
-    .bind(connector)
+    .bind(digest)
     .fetch_optional(&db.pool)
     .await
     .map_err(err())?;

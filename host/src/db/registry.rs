@@ -137,7 +137,7 @@ pub(crate) async fn insert_installation(
         return Ok(refused);
     }
     let now = now_ms();
-    store_artifact(&mut tx, artifact).await?;
+    store_artifact(&mut tx, db.backend(), artifact).await?;
     sqlx::query(
         "INSERT INTO installations (id, merchant_id, connector_id, digest, status, generation, installed_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
@@ -185,11 +185,53 @@ async fn refusal(
     Ok((used >= plan.app_slots).then_some(InstallOutcome::PlanFull { used }))
 }
 
-/// Store an artifact's bytes and manifest once per digest (shared by every merchant).
+/// Why `connector` cannot be installed for `merchant` now (already installed, or no free
+/// slot), read outside any transaction: the cheap check an install makes before compiling.
+/// The install transaction checks again, so a concurrent install cannot slip past.
+pub(crate) async fn refusal_now(
+    db: &Db,
+    merchant: &MerchantId,
+    plan: &Plan,
+    connector: &str,
+) -> Result<Option<InstallOutcome>, DbError> {
+    let mut tx = db.pool.begin().await.map_err(DbError::sql("install"))?;
+    let refused = refusal(&mut tx, merchant, plan, connector).await?;
+    tx.rollback().await.map_err(DbError::sql("install"))?;
+    Ok(refused)
+}
+
+/// Delete the artifact `digest` if no installation runs it or has it waiting; true when
+/// deleted.
+pub(crate) async fn delete_unused_artifact(db: &Db, digest: &str) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "DELETE FROM artifacts WHERE digest = $1 AND NOT EXISTS \
+         (SELECT 1 FROM installations WHERE digest = $1 OR pending_digest = $1)",
+    )
+    .bind(digest)
+    .execute(&db.pool)
+    .await
+    .map_err(DbError::sql("delete unused artifact"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Store an artifact's bytes and manifest once per digest (shared by every merchant). On
+/// PostgreSQL a row already there is locked for the transaction, so a concurrent clean-up of
+/// unused artifacts ([`delete_unused_artifact`]) cannot delete it under this writer.
 pub(crate) async fn store_artifact(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     artifact: &Artifact,
 ) -> Result<(), DbError> {
+    if backend == Backend::Postgres {
+        let held = sqlx::query("SELECT digest FROM artifacts WHERE digest = $1 FOR SHARE")
+            .bind(artifact.digest.to_hex())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(DbError::sql("store artifact"))?;
+        if held.is_some() {
+            return Ok(());
+        }
+    }
     let manifest =
         serde_json::to_string(&artifact.manifest).map_err(|e| DbError::Corrupt(e.to_string()))?;
     sqlx::query(
@@ -286,14 +328,18 @@ pub(crate) async fn installations(
     with_approvals(db, rows).await
 }
 
-/// One installation of `merchant`, by installation id or connector id.
+/// One installation of `merchant`, by installation id or connector id. A connector's id is
+/// the publisher's choice and may equal another installation's id, so an installation id
+/// always wins: the key can match at most one row of each kind (ids are unique, and so is a
+/// connector per merchant), and the order makes the choice between them.
 pub(crate) async fn installation(
     db: &Db,
     merchant: &MerchantId,
     key: &str,
 ) -> Result<Option<InstallationRow>, DbError> {
     let sql = format!(
-        "SELECT {INSTALLATION_COLUMNS} FROM installations WHERE merchant_id = $1 AND (id = $2 OR connector_id = $2)"
+        "SELECT {INSTALLATION_COLUMNS} FROM installations WHERE merchant_id = $1 AND (id = $2 OR connector_id = $2) \
+         ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END LIMIT 1"
     );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(merchant.as_str())
@@ -306,15 +352,78 @@ pub(crate) async fn installation(
     Ok(with_approvals(db, vec![row]).await?.pop())
 }
 
-/// Record approval of `scopes` and make the installation active, atomically.
+/// A query on the `Any` driver, being bound.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The versions an installation row stood at when an operation read it: a write conditioned
+/// on it lands only if no other write came in between (an upgrade, another approval).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Versions {
+    /// The running version's digest (hex).
+    pub digest: String,
+    /// The waiting upgrade's digest (hex), if any.
+    pub pending: Option<String>,
+}
+
+impl Versions {
+    /// The versions of `row`.
+    pub fn of(row: &InstallationRow) -> Versions {
+        Versions {
+            digest: row.digest.clone(),
+            pending: row.pending_digest.clone(),
+        }
+    }
+
+    /// The SQL condition `digest = $a AND pending_digest ...` with `$a` (and `$b` when there
+    /// is a waiting upgrade) numbered from `first`.
+    pub fn condition(&self, first: usize) -> String {
+        match self.pending {
+            Some(_) => format!("digest = ${first} AND pending_digest = ${}", first + 1),
+            None => format!("digest = ${first} AND pending_digest IS NULL"),
+        }
+    }
+
+    /// Bind the condition's values, in order.
+    pub fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let query = query.bind(self.digest.clone());
+        match &self.pending {
+            Some(pending) => query.bind(pending.clone()),
+            None => query,
+        }
+    }
+}
+
+/// The status an approval leaves: active, except that a disabled app stays disabled (only
+/// `enable` resumes it), as SQL over the row's current status.
+pub(crate) const APPROVED_STATUS: &str =
+    "CASE WHEN status = 'disabled' THEN 'disabled' ELSE 'active' END";
+
+/// Record approval of `scopes` of the running version and make the installation active (a
+/// disabled one stays disabled), atomically; `false`, with nothing written, when the row is
+/// no longer at `seen` (an upgrade came in meanwhile).
 pub(crate) async fn approve(
     db: &Db,
     id: &InstallationId,
+    seen: &Versions,
     scopes: ScopeSet,
     by: &str,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await.map_err(DbError::sql("approve"))?;
     let now = now_ms();
+    let sql = format!(
+        "UPDATE installations SET status = {APPROVED_STATUS}, generation = generation + 1, updated_at = $2 \
+         WHERE id = $1 AND {}",
+        seen.condition(3)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql)).bind(id.as_str()).bind(now);
+    let done = seen
+        .bind(query)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::sql("approve"))?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
     for scope in scopes.iter() {
         sqlx::query(
             "INSERT INTO grants (installation_id, scope, approved_by, approved_at) SELECT $1, $2, $3, $4 \
@@ -328,14 +437,8 @@ pub(crate) async fn approve(
         .await
         .map_err(DbError::sql("approve"))?;
     }
-    sqlx::query("UPDATE installations SET status = $3, generation = generation + 1, updated_at = $2 WHERE id = $1")
-        .bind(id.as_str())
-        .bind(now)
-        .bind(InstallationStatus::Active.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::sql("approve"))?;
-    tx.commit().await.map_err(DbError::sql("approve"))
+    tx.commit().await.map_err(DbError::sql("approve"))?;
+    Ok(true)
 }
 
 /// The stored component bytes of a digest.

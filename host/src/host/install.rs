@@ -1,17 +1,18 @@
-//! Installing and approving: an artifact becomes a pending installation (every check first,
-//! nothing stored unless all pass), then an active one; and the views of what is installed.
+//! Installing: an artifact becomes a pending installation (every check first, the cheap ones
+//! before compiling, nothing stored unless all pass); and the views of what is installed.
+//! Approving is in `consent`.
 
 use crate::artifact::Artifact;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::registry::{self, InstallOutcome, Plan};
 use crate::error::Error;
-use crate::grants::{Scope, ScopeSet};
 use crate::ids::{InstallationId, MerchantId};
 use crate::manifest::Manifest;
 use crate::prompt::{Language, Prompt};
 use crate::views::{self, Installation, Installed};
 
 use super::Host;
+use super::provenance::provenance;
 
 impl Host {
     /// Validate, compile and check an artifact, then install it for `merchant` pending
@@ -27,7 +28,12 @@ impl Host {
             .await?
             .ok_or_else(|| Error::UnknownMerchant(merchant.clone()))?;
         let artifact = Artifact::parse(bytes)?;
-        self.check_provenance(&artifact).await?;
+        // A full plan or a duplicate costs no compilation either (checked again when stored).
+        let precheck = registry::refusal_now(&self.db, merchant, &plan, &artifact.manifest.id);
+        if let Some(refused) = precheck.await? {
+            refusal(refused, merchant, plan.clone(), &artifact.manifest)?;
+        }
+        let signer = self.check_provenance(&artifact).await?;
         self.check_policy(&artifact.manifest)?;
         let prepared = self.prepare(&artifact).await?;
         let manifest = &prepared.manifest;
@@ -41,7 +47,8 @@ impl Host {
         let installation = self.installation(merchant, id.as_str()).await?;
         Ok(Installed {
             installation,
-            prompt: Prompt::for_manifest(manifest, Language::En),
+            prompt: Prompt::for_manifest(manifest, Language::En)
+                .with_provenance(provenance(signer)),
         })
     }
 
@@ -54,59 +61,6 @@ impl Host {
             }),
             None => Ok(()),
         }
-    }
-
-    /// Approve every required scope and the chosen optional ones; the installation becomes
-    /// active. `key` is an installation id or a connector id.
-    pub async fn approve(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-        optional: &[Scope],
-        approver: &str,
-    ) -> Result<Installation, Error> {
-        let row = self.row(merchant, key).await?;
-        if let Some(pending) = row.pending_digest.clone() {
-            return self
-                .approve_upgrade(merchant, &row, &pending, optional, approver)
-                .await;
-        }
-        let manifest = self.manifest_of(&row).await?;
-        let offered = manifest.optional();
-        if let Some(scope) = optional.iter().copied().find(|s| !offered.contains(*s)) {
-            return Err(Error::NotOptional {
-                scope,
-                connector: manifest.id.clone(),
-                optional: offered,
-            });
-        }
-        let chosen: ScopeSet = optional.iter().copied().collect();
-        let scopes = manifest.required().union(chosen).intersect(self.policy);
-        registry::approve(&self.db, &row.id, scopes, approver).await?;
-        let entries: Vec<AuditEntry> = scopes
-            .iter()
-            .map(|scope| {
-                let mut e = AuditEntry::new(merchant, Some(&row.id), approver, "approve");
-                e.scope = Some(scope.to_string());
-                e
-            })
-            .collect();
-        audit::append(&self.db, &entries).await?;
-        self.installation(merchant, row.id.as_str()).await
-    }
-
-    /// The capability prompt of an installation, in `language`.
-    pub async fn prompt(
-        &self,
-        merchant: &MerchantId,
-        key: &str,
-        language: Language,
-    ) -> Result<Prompt, Error> {
-        let row = self.row(merchant, key).await?;
-        Ok(Prompt::for_manifest(
-            &self.manifest_of(&row).await?,
-            language,
-        ))
     }
 
     /// Every installation of `merchant`.

@@ -112,7 +112,17 @@ impl Host {
                 needs: from,
             });
         }
-        lifecycle::set_status(&self.db, &row.id, to).await?;
+        // The status is checked again in the write itself: a full revoke that committed
+        // since the read above leaves the app pending, and then nothing is changed here.
+        if !lifecycle::transition(&self.db, &row.id, from, to).await? {
+            let now = self.row(merchant, row.id.as_str()).await?;
+            return Err(Error::BadTransition {
+                installation: now.id,
+                status: now.status,
+                action,
+                needs: from,
+            });
+        }
         if to == InstallationStatus::Active {
             self.signals.changed(&row.id);
         } else {
@@ -128,6 +138,7 @@ impl Host {
 
     /// Remove an app: its slot is free at once, running calls are interrupted, its grants,
     /// secrets and storage are deleted, and an audit entry says who did it and what went.
+    /// Its artifacts go too unless another installation uses the same digest.
     pub async fn uninstall(
         &self,
         merchant: &MerchantId,
@@ -149,6 +160,9 @@ impl Host {
             deleted.secrets
         );
         audit::append(&self.db, &[entry]).await?;
+        let mut unused = vec![row.digest.as_str()];
+        unused.extend(row.pending_digest.as_deref());
+        self.collect_unused(&unused).await;
         Ok(Uninstalled {
             installation: row.id,
             connector: row.connector_id,

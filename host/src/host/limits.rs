@@ -31,16 +31,20 @@ impl Host {
         self.audit_limits("limits.plan", plan, overrides, by).await
     }
 
-    /// Override the per-call limits of `connector` wherever it is installed (over the plan's).
+    /// Override the per-call limits of `publisher`'s connector `connector` wherever it is
+    /// installed (over the plan's). A manifest of another publisher that uses the same id
+    /// gets none of them.
     pub async fn set_connector_limits(
         &self,
+        publisher: &str,
         connector: &str,
         overrides: &LimitOverrides,
         by: &str,
     ) -> Result<(), Error> {
         let stored = stored(overrides)?;
-        db::limits::set_connector(&self.db, connector, stored.as_deref(), by).await?;
-        self.audit_limits("limits.connector", connector, overrides, by)
+        db::limits::set_connector(&self.db, publisher, connector, stored.as_deref(), by).await?;
+        let target = format!("{connector} of {publisher:?}");
+        self.audit_limits("limits.connector", &target, overrides, by)
             .await
     }
 
@@ -68,8 +72,7 @@ impl Host {
     }
 
     pub(super) async fn effective_limits(&self, row: &InstallationRow) -> Result<Limits, Error> {
-        let (plan, connector) =
-            db::limits::overrides(&self.db, &row.merchant, &row.connector_id).await?;
+        let (plan, connector) = db::limits::overrides(&self.db, &row.merchant, &row.digest).await?;
         let plan = parse(plan, &format!("the plan of {}", row.merchant))?;
         let connector = parse(connector, &row.connector_id)?;
         Ok(self.limits.with(&plan).with(&connector))

@@ -4,6 +4,7 @@
 //! under the installation's effective grant.
 
 mod audit;
+mod consent;
 mod credentials;
 mod gate;
 mod install;
@@ -14,11 +15,15 @@ mod provenance;
 mod slots;
 mod upgrade;
 
+pub use consent::Waiting;
 pub use credentials::{SecretChanged, SecretStatus};
 pub use lifecycle::Uninstalled;
 pub use upgrade::Upgraded;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::Semaphore;
 
 use crate::artifact::Artifact;
 use crate::commerce::{CommerceData, ConnectorStorage};
@@ -115,6 +120,8 @@ impl HostBuilder {
         Ok(Host {
             running: Slots::default(),
             gates,
+            compiling: Arc::new(Semaphore::new(MAX_CONCURRENT_COMPILES)),
+            compiles: Arc::new(AtomicU64::new(0)),
             secrets,
             grants: Arc::new(SqlGrants::new(self.db.clone())),
             db: self.db,
@@ -144,7 +151,14 @@ pub struct Host {
     running: Slots,
     /// Each merchant's share of the database connections its connectors' host calls use.
     gates: gate::MerchantGates,
+    /// Compilations allowed to run at once.
+    compiling: Arc<Semaphore>,
+    /// Compilations so far (see [`Host::compiles`]).
+    compiles: Arc<AtomicU64>,
 }
+
+/// Components a host compiles at once; more uploads wait their turn.
+pub(crate) const MAX_CONCURRENT_COMPILES: usize = 2;
 
 impl Host {
     /// Start building a host over an open database.
@@ -223,27 +237,68 @@ impl Host {
         if let Some(hit) = self.runtime.cached(&digest) {
             return Ok(hit);
         }
-        let bytes = registry::component(&self.db, &row.digest)
-            .await?
-            .ok_or_else(|| DbError::Corrupt(format!("artifact {} is missing", row.digest)))?;
-        let artifact = Artifact::parse(&bytes)?;
-        if artifact.digest != digest {
-            return Err(DbError::Corrupt(format!(
-                "artifact {} does not match its digest",
-                row.digest
-            ))
-            .into());
-        }
+        let artifact = self.stored_artifact(&row.digest).await?;
         self.prepare(&artifact).await
     }
 
-    /// Compile (and check the imports of) an artifact off the async threads.
+    /// The artifact stored under `digest` (hex), its bytes hashed again on the way out: a
+    /// byte changed in the database is refused as
+    /// [`ArtifactError::StoredDigestMismatch`](crate::artifact::ArtifactError), never run.
+    pub(crate) async fn stored_artifact(&self, digest: &str) -> Result<Artifact, Error> {
+        let bytes = registry::component(&self.db, digest)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("artifact {digest} is missing")))?;
+        Ok(Artifact::from_stored(&bytes, digest)?)
+    }
+
+    /// Compile (and check the imports of) an artifact off the async threads, at most
+    /// [`MAX_CONCURRENT_COMPILES`] at once: compiling is the costliest thing an upload makes
+    /// the host do, so a burst of uploads queues here instead of taking every core.
     pub(crate) async fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, Error> {
+        if let Some(hit) = self.runtime.cached(&artifact.digest) {
+            return Ok(hit);
+        }
+        let _permit = self
+            .compiling
+            .acquire()
+            .await
+            .map_err(|e| Error::Engine(e.to_string()))?;
         let runtime = self.runtime.clone();
         let artifact = artifact.clone();
-        tokio::task::spawn_blocking(move || runtime.prepare(&artifact))
-            .await
-            .map_err(|e| Error::Engine(e.to_string()))?
-            .map_err(Error::from)
+        let compiles = self.compiles.clone();
+        tokio::task::spawn_blocking(move || {
+            if runtime.cached(&artifact.digest).is_none() {
+                compiles.fetch_add(1, Ordering::Relaxed);
+            }
+            runtime.prepare(&artifact)
+        })
+        .await
+        .map_err(|e| Error::Engine(e.to_string()))?
+        .map_err(Error::from)
+    }
+
+    /// How many components this host has compiled (cache misses), for metrics and for tests
+    /// that show a refusal came before any compilation.
+    pub fn compiles(&self) -> u64 {
+        self.compiles.load(Ordering::Relaxed)
+    }
+
+    /// Delete the artifacts among `digests` (hex) that no installation runs or has waiting
+    /// any more, and drop their compiled components. A failure is logged, not returned: the
+    /// change that left them unused has committed, and a leftover row harms nothing.
+    pub(crate) async fn collect_unused(&self, digests: &[&str]) {
+        for digest in digests {
+            match registry::delete_unused_artifact(&self.db, digest).await {
+                Ok(true) => {
+                    if let Ok(parsed) = registry::parse_digest(digest) {
+                        self.runtime.forget(&parsed);
+                    }
+                }
+                Ok(false) => {}
+                Err(err) => {
+                    tracing::warn!(digest = %digest, error = %err, "could not delete an unused artifact")
+                }
+            }
+        }
     }
 }

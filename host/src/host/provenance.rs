@@ -8,6 +8,7 @@ use crate::Host;
 use crate::artifact::{Artifact, ArtifactError};
 use crate::db::{DbError, now_ms};
 use crate::error::Error;
+use crate::prompt::Provenance;
 use crate::signing;
 
 impl Host {
@@ -41,13 +42,17 @@ impl Host {
         Ok(())
     }
 
-    /// Verify an artifact's signature and signer before anything compiles it.
-    pub(crate) async fn check_provenance(&self, artifact: &Artifact) -> Result<(), Error> {
+    /// Verify an artifact's signature and signer before anything compiles it; the key that
+    /// signed it (hex), or `None` for an unsigned artifact the platform accepts.
+    pub(crate) async fn check_provenance(
+        &self,
+        artifact: &Artifact,
+    ) -> Result<Option<String>, Error> {
         let Some(signed) = signing::find(&artifact.bytes)? else {
             return if self.require_signatures {
                 Err(ArtifactError::Unsigned.into())
             } else {
-                Ok(())
+                Ok(None)
             };
         };
         signing::verify(&artifact.bytes, &signed)?;
@@ -70,6 +75,28 @@ impl Host {
             }
             .into());
         }
-        Ok(())
+        Ok(Some(signed.key))
+    }
+
+    /// Provenance is sticky: once an installation runs a signed artifact, an upgrade must be
+    /// signed too. `offered` is what [`Host::check_provenance`] found on the upgrade, which
+    /// also proved its key registered to the manifest's publisher, the same publisher as the
+    /// installed version's (`check_successor`).
+    pub(crate) fn check_sticky(installed: &Artifact, offered: Option<&str>) -> Result<(), Error> {
+        match (signing::find(&installed.bytes)?, offered) {
+            (Some(signed), None) => Err(ArtifactError::UnsignedUpgrade {
+                installed_key: signed.key,
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What the prompt says of an artifact's signature.
+pub(crate) fn provenance(signer: Option<String>) -> Provenance {
+    match signer {
+        Some(key) => Provenance::Signed { key },
+        None => Provenance::Unsigned,
     }
 }

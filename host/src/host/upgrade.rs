@@ -1,14 +1,15 @@
 //! Upgrades. A version asking for the same or fewer scopes replaces the old one at once; one
-//! asking for more waits, with the old version still serving, until the merchant approves only
-//! what is new. Downgrades and artifacts of another connector or publisher are refused.
+//! asking for more, or any upgrade of an app never approved, waits, with the old version still
+//! serving, until the merchant approves it by digest. Downgrades, artifacts of another
+//! connector or publisher, and unsigned upgrades of a signed installation are refused.
 
 use serde::Serialize;
 
 use crate::Host;
 use crate::artifact::Artifact;
 use crate::db::audit::{self, AuditEntry};
-use crate::db::lifecycle;
-use crate::db::registry::{self, InstallationRow};
+use crate::db::lifecycle::{self, Switch};
+use crate::db::registry::{self, InstallationRow, Versions};
 use crate::error::Error;
 use crate::grants::{Scope, ScopeSet};
 use crate::ids::MerchantId;
@@ -17,6 +18,8 @@ use crate::prompt::{Language, Prompt};
 use crate::status::InstallationStatus;
 use crate::views::Installation;
 
+use super::provenance::provenance;
+
 /// What an upgrade did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Upgraded {
@@ -24,7 +27,10 @@ pub struct Upgraded {
     pub installation: Installation,
     /// True when the new version is live; false when it waits for approval.
     pub applied: bool,
-    /// For a pending upgrade: the prompt with only the scopes it adds.
+    /// The offered version's digest, `sha256:...`: what `approve` names when it waits.
+    pub digest: String,
+    /// For a pending upgrade: the prompt with only what it adds (all of it for an app never
+    /// approved).
     pub prompt: Option<Prompt>,
 }
 
@@ -61,7 +67,7 @@ fn added_connections(old: &Manifest, new: &Manifest) -> (Vec<String>, Vec<String
 }
 
 /// Everything a new version asks for beyond what the merchant approved for the old one.
-struct Additions {
+pub(super) struct Additions {
     /// Required scopes not approved.
     required: ScopeSet,
     /// Optional scopes the old version did not offer.
@@ -71,7 +77,8 @@ struct Additions {
 }
 
 impl Additions {
-    fn between(old: &Manifest, new: &Manifest, approved: ScopeSet) -> Self {
+    /// What `new` asks for beyond `approved` (for `old`).
+    pub(super) fn between(old: &Manifest, new: &Manifest, approved: ScopeSet) -> Self {
         let (required, optional) = added(old, new, approved);
         Additions {
             required,
@@ -102,7 +109,7 @@ impl Additions {
     }
 
     /// The prompt for `new` restricted to what it adds.
-    fn prompt(&self, new: &Manifest, language: Language) -> Prompt {
+    pub(super) fn prompt(&self, new: &Manifest, language: Language) -> Prompt {
         let mut diff = new.clone();
         diff.scopes
             .required
@@ -133,17 +140,23 @@ fn check_successor(old: &Manifest, new: &Manifest) -> Result<(), Error> {
             offered: new.publisher.clone(),
         });
     }
+    check_newer(&old.version, &new.version)
+}
+
+/// Refuse `offered` unless it is a newer semantic version than `current` (the installed
+/// version, or the one waiting that it would replace).
+fn check_newer(current: &str, offered: &str) -> Result<(), Error> {
     let newer = match (
-        semver::Version::parse(&old.version),
-        semver::Version::parse(&new.version),
+        semver::Version::parse(current),
+        semver::Version::parse(offered),
     ) {
         (Ok(current), Ok(offered)) => offered > current,
         _ => false,
     };
     if !newer {
         return Err(Error::NotNewer {
-            current: old.version.clone(),
-            offered: new.version.clone(),
+            current: current.to_owned(),
+            offered: offered.to_owned(),
         });
     }
     Ok(())
@@ -151,7 +164,9 @@ fn check_successor(old: &Manifest, new: &Manifest) -> Result<(), Error> {
 
 impl Host {
     /// Offer a new version of an installed connector; a pending upgrade's prompt is in
-    /// `language`.
+    /// `language`. It waits for approval when it asks for more than the merchant approved,
+    /// or when the installation was never approved (the merchant may be reading the current
+    /// version's prompt); a version already waiting is replaced, its prompt void (audited).
     pub async fn upgrade(
         &self,
         merchant: &MerchantId,
@@ -165,38 +180,89 @@ impl Host {
         let artifact = Artifact::parse(bytes)?;
         let new = &artifact.manifest;
         check_successor(&old, new)?;
-        self.check_provenance(&artifact).await?;
+        let replaced = self.pending_manifest(&row).await?;
+        if let Some(waiting) = &replaced {
+            check_newer(&waiting.version, &new.version)?;
+        }
+        let signer = self.check_provenance(&artifact).await?;
+        Host::check_sticky(&self.stored_artifact(&row.digest).await?, signer.as_deref())?;
         self.check_policy(new)?;
         self.prepare(&artifact).await?;
         let additions = Additions::between(&old, new, row.approved());
-        let waits = row.status != InstallationStatus::Pending && !additions.is_empty();
+        let never_approved = row.status == InstallationStatus::Pending;
+        let waits = never_approved || !additions.is_empty();
+        let seen = Versions::of(&row);
         let mut entry = AuditEntry::new(merchant, Some(&row.id), actor, "upgrade");
         if waits {
-            lifecycle::set_pending(&self.db, &row.id, &artifact).await?;
+            if !lifecycle::set_pending(&self.db, &row.id, &seen, &artifact).await? {
+                return Err(concurrent(&row));
+            }
             entry.outcome = "pending".into();
             entry.detail = format!(
                 "{} -> {} waits for approval of {}",
                 old.version,
                 new.version,
-                additions.asks()
+                if never_approved {
+                    "all of it (never approved)".to_owned()
+                } else {
+                    additions.asks()
+                }
             );
         } else {
             let keep = row.approved().intersect(new.declared());
-            lifecycle::switch_version(&self.db, &row.id, &artifact, keep, ScopeSet::EMPTY, actor)
-                .await?;
+            let how = Switch::Apply;
+            let switched = lifecycle::switch_version(
+                &self.db,
+                &row.id,
+                &seen,
+                &artifact,
+                keep,
+                ScopeSet::EMPTY,
+                how,
+                actor,
+            );
+            if !switched.await? {
+                return Err(concurrent(&row));
+            }
             self.signals.changed(&row.id);
             entry.detail = format!("{} -> {} applied", old.version, new.version);
         }
-        audit::append(&self.db, &[entry]).await?;
+        let mut entries = vec![entry];
+        if let (Some(digest), Some(waiting)) = (&row.pending_digest, &replaced) {
+            let mut void = AuditEntry::new(merchant, Some(&row.id), actor, "upgrade-superseded");
+            void.detail = format!(
+                "waiting {} (sha256:{}) replaced by {}; its prompt is void",
+                waiting.version,
+                digest.get(..12).unwrap_or(digest),
+                new.version
+            );
+            entries.push(void);
+        }
+        audit::append(&self.db, &entries).await?;
+        let mut unused: Vec<&str> = row.pending_digest.iter().map(String::as_str).collect();
+        if !waits {
+            unused.push(&row.digest);
+        }
+        self.collect_unused(&unused).await;
+        let prompt = waits.then(|| {
+            let prompt = if never_approved {
+                Prompt::for_manifest(new, language)
+            } else {
+                additions.prompt(new, language)
+            };
+            prompt.with_provenance(provenance(signer))
+        });
         Ok(Upgraded {
             installation: self.installation(merchant, row.id.as_str()).await?,
             applied: !waits,
-            prompt: waits.then(|| additions.prompt(new, language)),
+            digest: artifact.digest.to_string(),
+            prompt,
         })
     }
 
     /// Approve a pending upgrade: its new required scopes and the chosen new optional ones.
-    /// Approvals the new version no longer declares are dropped.
+    /// Approvals the new version no longer declares are dropped. The caller checked that
+    /// `pending` is what the merchant named; the switch lands only if it still waits.
     pub(crate) async fn approve_upgrade(
         &self,
         merchant: &MerchantId,
@@ -206,12 +272,7 @@ impl Host {
         by: &str,
     ) -> Result<Installation, Error> {
         let old = self.manifest_of(row).await?;
-        let bytes = registry::component(&self.db, pending)
-            .await?
-            .ok_or_else(|| {
-                crate::db::DbError::Corrupt(format!("pending artifact {pending} is missing"))
-            })?;
-        let artifact = Artifact::parse(&bytes)?;
+        let artifact = self.stored_artifact(pending).await?;
         let new = &artifact.manifest;
         let approved = row.approved();
         let (required, offered) = added(&old, new, approved);
@@ -229,12 +290,28 @@ impl Host {
         let chosen: ScopeSet = optional.iter().copied().collect();
         let keep = approved.intersect(new.declared());
         let add = required.union(chosen).intersect(self.policy);
-        lifecycle::switch_version(&self.db, &row.id, &artifact, keep, add, by).await?;
-        lifecycle::set_status(&self.db, &row.id, InstallationStatus::Active).await?;
+        let seen = Versions::of(row);
+        let switched = lifecycle::switch_version(
+            &self.db,
+            &row.id,
+            &seen,
+            &artifact,
+            keep,
+            add,
+            Switch::Approve,
+            by,
+        );
+        if !switched.await? {
+            let now = self.row(merchant, row.id.as_str()).await?;
+            return Err(self
+                .not_waiting(merchant, &now, &format!("sha256:{pending}"))
+                .await);
+        }
         self.signals.changed(&row.id);
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "approve-upgrade");
         entry.detail = format!("{} -> {}; added {}", old.version, new.version, add);
         audit::append(&self.db, &[entry]).await?;
+        self.collect_unused(&[&row.digest]).await;
         self.installation(merchant, row.id.as_str()).await
     }
 
@@ -247,6 +324,14 @@ impl Host {
             return Ok(None);
         };
         Ok(registry::manifest(&self.db, digest).await?)
+    }
+}
+
+/// The refusal of an upgrade that lost a race with another change of the installation.
+fn concurrent(row: &InstallationRow) -> Error {
+    Error::Concurrent {
+        installation: row.id.clone(),
+        action: "upgrade",
     }
 }
 

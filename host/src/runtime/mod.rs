@@ -9,6 +9,7 @@
 //! - `abort`: how a call that did not return is classified and its text cleaned.
 
 mod abort;
+mod cache;
 mod engine;
 mod invoke;
 mod limiter;
@@ -129,7 +130,7 @@ pub struct Sandbox {
     engine: Engine,
     network: Arc<Network>,
     linker: Linker<HostState>,
-    cache: Mutex<HashMap<Digest, Arc<Prepared>>>,
+    cache: Mutex<cache::Cache<Prepared>>,
     shares: Shares,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
@@ -157,7 +158,10 @@ impl Sandbox {
             engine,
             network,
             linker,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(cache::Cache::new(
+                cache::MAX_CACHED_COMPONENTS,
+                cache::MAX_CACHED_ARTIFACT_BYTES,
+            )),
             shares: Shares::default(),
             stop,
             ticker: Some(ticker),
@@ -170,10 +174,18 @@ impl Sandbox {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(digest)
-            .cloned()
     }
 
-    /// Compile, check imports against the manifest, and link; cached by digest.
+    /// Drop the compiled component of `digest` (its artifact is gone).
+    pub fn forget(&self, digest: &Digest) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(digest);
+    }
+
+    /// Compile, check imports against the manifest, and link; cached by digest (a bounded
+    /// cache: see `cache`).
     /// CPU-heavy on a cache miss: call from a blocking thread.
     pub fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, ArtifactError> {
         if let Some(hit) = self.cached(&artifact.digest) {
@@ -196,7 +208,7 @@ impl Sandbox {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(artifact.digest, prepared.clone());
+            .insert(artifact.digest, prepared.clone(), artifact.bytes.len());
         Ok(prepared)
     }
 

@@ -199,13 +199,13 @@ async fn http_probe(db: &TestDb, network: NetworkPolicy) -> (Host, InstallationI
         .network(network)
         .build()
         .await;
-    let id = host
+    let installed = host
         .install(&demo_store(), &wasm(plugins::HTTP_PROBE), "test")
         .await
         .unwrap()
-        .installation
-        .id;
-    host.approve(&demo_store(), id.as_str(), &[], "owner")
+        .installation;
+    let id = installed.id;
+    host.approve(&demo_store(), id.as_str(), &installed.digest, &[], "owner")
         .await
         .unwrap();
     for name in ["api_key", "attach_only"] {

@@ -234,6 +234,7 @@ async fn limits_follow_the_plan_then_the_connector() {
     .await
     .unwrap();
     host.set_connector_limits(
+        "Airlock Tests",
         "test.hostile",
         &LimitOverrides {
             fuel: Some(3_000_000),
@@ -276,7 +277,7 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
         .unwrap()
         .installation
         .id;
-    host.approve(&other_store(), theirs.as_str(), &[], "test")
+    airlock_tests::approve_what_waits(&host, &other_store(), theirs.as_str(), &[], "test")
         .await
         .unwrap();
     let peek = |merchant, id: InstallationId| {
@@ -391,7 +392,7 @@ async fn table_growth_is_stopped_at_the_cap_per_host_and_per_connector() {
         table_elements: Some(500),
         ..LimitOverrides::default()
     };
-    host.set_connector_limits("test.table-grower", &tight, "platform")
+    host.set_connector_limits("Airlock Tests", "test.table-grower", &tight, "platform")
         .await
         .unwrap();
     let small = invoke_demo(&host, &id, "x").await;

@@ -225,7 +225,13 @@ async fn approving_a_scope_the_connector_does_not_offer_is_refused() {
         .unwrap();
     let id = installed.installation.id.to_string();
     let err = host
-        .approve(&demo_store(), &id, &[Scope::OrdersWrite], "owner")
+        .approve(
+            &demo_store(),
+            &id,
+            &installed.installation.digest,
+            &[Scope::OrdersWrite],
+            "owner",
+        )
         .await
         .unwrap_err();
     assert!(
@@ -240,7 +246,13 @@ async fn approving_a_scope_the_connector_does_not_offer_is_refused() {
     );
     assert!(err.to_string().contains("customers:read-contact"), "{err}");
     let err = host
-        .approve(&demo_store(), "inst_nope", &[], "owner")
+        .approve(
+            &demo_store(),
+            "inst_nope",
+            &installed.installation.digest,
+            &[],
+            "owner",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotInstalled { .. }), "{err}");
@@ -249,4 +261,221 @@ async fn approving_a_scope_the_connector_does_not_offer_is_refused() {
     assert_eq!(view.status, "pending");
     assert!(view.approved.is_empty() && view.effective.is_empty());
     db.finish().await;
+}
+
+/// A component that parses and carries a valid manifest for `id` but imports an interface no
+/// host provides: it is refused only once compiled, so a refusal for any other reason shows
+/// that check ran before compilation.
+fn refused_once_compiled(id: &str) -> Vec<u8> {
+    let component =
+        wat::parse_str(r#"(component (import "evil:thing/x" (instance)))"#).expect("WAT");
+    let manifest = ManifestBuilder::new(id).to_toml();
+    append_custom_section(&component, MANIFEST_SECTION, manifest.as_bytes())
+}
+
+#[tokio::test]
+async fn plan_and_duplicate_checks_run_before_compiling() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        // Compiled, this one is refused for its import.
+        let err = host
+            .install(&demo_store(), &refused_once_compiled("acme.late"), "test")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Artifact(ArtifactError::UnknownImport { .. })),
+            "{err}"
+        );
+        // A duplicate of an installed connector is refused as such, before compiling.
+        let app = |n: u32| ManifestBuilder::new(&format!("acme.app{n}")).artifact();
+        host.install(&demo_store(), &app(1), "test").await.unwrap();
+        let compiled = host.compiles();
+        let err = host
+            .install(&demo_store(), &refused_once_compiled("acme.app1"), "test")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::AlreadyInstalled { .. }), "{err}");
+        // A full plan (Starter: three slots) is refused as such, before compiling.
+        for n in 2..=3 {
+            host.install(&demo_store(), &app(n), "test").await.unwrap();
+        }
+        let err = host
+            .install(&demo_store(), &refused_once_compiled("acme.late"), "test")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::PlanLimit { .. }), "{err}");
+        assert_eq!(
+            host.compiles(),
+            compiled + 2,
+            "only the two installs that fit compiled anything"
+        );
+        db.finish().await;
+    }
+}
+
+/// How many artifact rows the database holds.
+async fn artifact_rows(host: &Host) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM artifacts")
+        .fetch_one(host.db().pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn artifacts_no_installation_uses_are_deleted() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let v1 = ManifestBuilder::new("acme.sync")
+            .required("orders:read")
+            .reason("sync")
+            .artifact();
+        let ours = host.install(&demo_store(), &v1, "test").await.unwrap();
+        let theirs = host
+            .install(&airlock_tests::other_store(), &v1, "test")
+            .await
+            .unwrap();
+        assert_eq!(artifact_rows(&host).await, 1, "one row per digest");
+        // Another installation still uses it: kept.
+        host.uninstall(&demo_store(), ours.installation.id.as_str(), "owner")
+            .await
+            .unwrap();
+        assert_eq!(artifact_rows(&host).await, 1);
+        let other = airlock_tests::other_store();
+        let key = theirs.installation.id.to_string();
+        host.approve(&other, &key, &theirs.installation.digest, &[], "owner")
+            .await
+            .unwrap();
+        // An upgrade that applies at once leaves the old version unused: gone.
+        let v2 = ManifestBuilder::new("acme.sync")
+            .version("1.1.0")
+            .required("orders:read")
+            .reason("sync")
+            .artifact();
+        let up = host
+            .upgrade(
+                &other,
+                &key,
+                &v2,
+                "platform",
+                airlock_host::prompt::Language::En,
+            )
+            .await
+            .unwrap();
+        assert!(up.applied);
+        assert_eq!(
+            artifact_rows(&host).await,
+            1,
+            "the replaced version is deleted"
+        );
+        // The last installation goes: so does its artifact.
+        host.uninstall(&other, &key, "owner").await.unwrap();
+        assert_eq!(artifact_rows(&host).await, 0);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn connector_limits_belong_to_the_publisher_and_an_impostor_inherits_none() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let generous = airlock_host::LimitOverrides {
+            max_host_calls: Some(5000),
+            ..airlock_host::LimitOverrides::default()
+        };
+        host.set_connector_limits("Acme", "acme.sync", &generous, "platform")
+            .await
+            .unwrap();
+        let real = ManifestBuilder::new("acme.sync")
+            .publisher("Acme")
+            .artifact();
+        let impostor = ManifestBuilder::new("acme.sync")
+            .publisher("Mallory")
+            .artifact();
+        let ours = host.install(&demo_store(), &real, "test").await.unwrap();
+        let theirs = host
+            .install(&airlock_tests::other_store(), &impostor, "test")
+            .await
+            .unwrap();
+        let limits = host
+            .limits_for(&demo_store(), ours.installation.id.as_str())
+            .await
+            .unwrap();
+        assert_eq!(
+            limits.max_host_calls, 5000,
+            "the publisher's connector has it"
+        );
+        let limits = host
+            .limits_for(
+                &airlock_tests::other_store(),
+                theirs.installation.id.as_str(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            limits.max_host_calls,
+            host.limits().max_host_calls,
+            "same id, another publisher: no override"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_connector_id_equal_to_another_installation_id_cannot_capture_its_lookups() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let victim = host
+            .install(
+                &demo_store(),
+                &ManifestBuilder::new("acme.victim").artifact(),
+                "test",
+            )
+            .await
+            .unwrap()
+            .installation
+            .id;
+        // A connector whose manifest id is the victim's installation id.
+        let attacker = host
+            .install(
+                &demo_store(),
+                &ManifestBuilder::new(victim.as_str()).artifact(),
+                "test",
+            )
+            .await
+            .unwrap()
+            .installation;
+        assert_eq!(attacker.connector, victim.as_str());
+        // A write to the victim's row (here a revoke) moves it behind the attacker's in
+        // PostgreSQL's heap, where an unordered lookup may meet the attacker's row first.
+        host.revoke_all(&demo_store(), victim.as_str(), "owner")
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let found = host
+                .installation(&demo_store(), victim.as_str())
+                .await
+                .unwrap();
+            assert_eq!(found.id, victim, "the installation id wins");
+        }
+        let found = host
+            .installation(&demo_store(), attacker.id.as_str())
+            .await
+            .unwrap();
+        assert_eq!(found.id, attacker.id);
+        let gone = host
+            .uninstall(&demo_store(), victim.as_str(), "owner")
+            .await
+            .unwrap();
+        assert_eq!(gone.installation, victim);
+        // Now only the attacker's connector id matches that text.
+        let found = host
+            .installation(&demo_store(), victim.as_str())
+            .await
+            .unwrap();
+        assert_eq!(found.id, attacker.id);
+        db.finish().await;
+    }
 }

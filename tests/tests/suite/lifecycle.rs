@@ -233,16 +233,17 @@ async fn uninstall_frees_the_slot_at_once_and_deletes_storage_and_grants() {
 async fn disable_pauses_deliveries_and_enable_restores_them_with_the_same_grants() {
     for db in TestDb::all().await {
         let host = TestHost::new(&db).build().await;
-        let id = host
+        let installed = host
             .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
             .await
             .unwrap()
-            .installation
-            .id;
+            .installation;
+        let id = installed.id;
         let before = host
             .approve(
                 &demo_store(),
                 id.as_str(),
+                &installed.digest,
                 &[Scope::CustomersReadContact],
                 "owner",
             )
@@ -290,12 +291,12 @@ async fn disable_pauses_deliveries_and_enable_restores_them_with_the_same_grants
 async fn bad_transitions_and_revocations_are_refused_naming_the_fix() {
     let db = TestDb::sqlite();
     let host = TestHost::new(&db).build().await;
-    let id = host
+    let installed = host
         .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
         .await
         .unwrap()
-        .installation
-        .id;
+        .installation;
+    let (id, digest) = (installed.id, installed.digest);
     let key = id.as_str();
 
     let err = host.disable(&demo_store(), key, "owner").await.unwrap_err();
@@ -309,7 +310,7 @@ async fn bad_transitions_and_revocations_are_refused_naming_the_fix() {
         ),
         "pending cannot be disabled: {err}"
     );
-    host.approve(&demo_store(), key, &[], "owner")
+    host.approve(&demo_store(), key, &digest, &[], "owner")
         .await
         .unwrap();
     let err = host.enable(&demo_store(), key, "owner").await.unwrap_err();
@@ -342,7 +343,7 @@ async fn bad_transitions_and_revocations_are_refused_naming_the_fix() {
         .unwrap_err();
     assert!(matches!(err, Error::NotInstalled { .. }), "{err}");
     let err = host
-        .approve(&demo_store(), key, &[], "owner")
+        .approve(&demo_store(), key, &digest, &[], "owner")
         .await
         .unwrap_err();
     assert!(
@@ -350,4 +351,83 @@ async fn bad_transitions_and_revocations_are_refused_naming_the_fix() {
         "approving an uninstalled app: {err}"
     );
     db.finish().await;
+}
+
+#[tokio::test]
+async fn approve_never_turns_a_disabled_app_active() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let installed = host
+            .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
+            .await
+            .unwrap();
+        let id = installed.installation.id.to_string();
+        let digest = installed.installation.digest;
+        host.approve(&demo_store(), &id, &digest, &[], "owner")
+            .await
+            .unwrap();
+        host.disable(&demo_store(), &id, "owner").await.unwrap();
+        let again = host
+            .approve(
+                &demo_store(),
+                &id,
+                &digest,
+                &[Scope::CustomersReadContact],
+                "owner",
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status, "disabled", "only `enable` resumes an app");
+        assert!(
+            again
+                .approved
+                .iter()
+                .any(|a| a.scope == Scope::CustomersReadContact)
+        );
+        assert!(
+            host.emit(&demo_store(), Topic::OrderCreated, "ord_1001")
+                .await
+                .unwrap()
+                .deliveries
+                .is_empty(),
+            "still paused"
+        );
+        let enabled = host.enable(&demo_store(), &id, "owner").await.unwrap();
+        assert_eq!(enabled.status, "active");
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enable_racing_a_full_revoke_never_leaves_a_grantless_app_active() {
+    for db in TestDb::all().await {
+        let host = Arc::new(TestHost::new(&db).build().await);
+        let installed = host
+            .install(&demo_store(), &wasm(plugins::ORDER_NOTIFIER), "test")
+            .await
+            .unwrap();
+        let id = installed.installation.id.to_string();
+        let digest = installed.installation.digest;
+        for round in 0..30 {
+            host.approve(&demo_store(), &id, &digest, &[], "owner")
+                .await
+                .unwrap();
+            host.disable(&demo_store(), &id, "owner").await.unwrap();
+            let (h1, h2, k1, k2) = (host.clone(), host.clone(), id.clone(), id.clone());
+            let enable = tokio::spawn(async move { h1.enable(&demo_store(), &k1, "owner").await });
+            let revoke =
+                tokio::spawn(async move { h2.revoke_all(&demo_store(), &k2, "owner").await });
+            let (enabled, revoked) = (enable.await.unwrap(), revoke.await.unwrap());
+            revoked.expect("a full revoke always succeeds");
+            if let Err(err) = enabled {
+                assert!(matches!(err, Error::BadTransition { .. }), "{err}");
+            }
+            let view = host.installation(&demo_store(), &id).await.unwrap();
+            assert!(
+                !(view.status == "active" && view.approved.is_empty()),
+                "round {round}: active with no grant after enable raced revoke"
+            );
+        }
+        db.finish().await;
+    }
 }

@@ -192,10 +192,10 @@ async fn step(host: &Host, ids: &[MerchantId], model: &mut Model, op: &Op) -> Re
             check(op, expect_ok, outcome(got))
         }
         Op::Approve(m, app, scopes) => {
-            let got = host
-                .approve(&ids[m], &connector(app), &scopes, "model")
-                .await
-                .map(|_| ());
+            let got =
+                airlock_tests::approve_what_waits(host, &ids[m], &connector(app), &scopes, "model")
+                    .await
+                    .map(|_| ());
             let chosen: ScopeSet = scopes.iter().copied().collect();
             let mut expect_ok = false;
             if let Some(inst) = model.merchants[m].get_mut(&app) {
@@ -211,7 +211,10 @@ async fn step(host: &Host, ids: &[MerchantId], model: &mut Model, op: &Op) -> Re
                     inst.approved = kept.union(target.required).union(chosen);
                     inst.current = target;
                     inst.pending = None;
-                    inst.status = Status::Active;
+                    // Only `enable` resumes a disabled app.
+                    if inst.status != Status::Disabled {
+                        inst.status = Status::Active;
+                    }
                 }
             }
             check(op, expect_ok, outcome(got))
@@ -291,8 +294,9 @@ async fn step(host: &Host, ids: &[MerchantId], model: &mut Model, op: &Op) -> Re
             if let Some(inst) = entry {
                 let adds_required = offered.required.minus(inst.approved);
                 let adds_optional = offered.optional.minus(inst.current.declared());
-                let waits = inst.status != Status::Pending
-                    && !(adds_required.is_empty() && adds_optional.is_empty());
+                // An app never approved waits whatever it asks for.
+                let waits = inst.status == Status::Pending
+                    || !(adds_required.is_empty() && adds_optional.is_empty());
                 if waits {
                     inst.pending = Some(offered);
                 } else {

@@ -314,7 +314,7 @@ async fn an_upgrade_that_adds_an_origin_or_a_secret_waits_for_the_merchant() {
         .unwrap()
         .installation
         .id;
-    host.approve(&demo_store(), id.as_str(), &[], "owner")
+    airlock_tests::approve_what_waits(&host, &demo_store(), id.as_str(), &[], "owner")
         .await
         .unwrap();
     // Same connections: applies at once.
@@ -357,7 +357,7 @@ async fn an_upgrade_that_adds_an_origin_or_a_secret_waits_for_the_merchant() {
         "1.0.1",
         "the old version keeps serving"
     );
-    host.approve(&demo_store(), id.as_str(), &[], "owner")
+    airlock_tests::approve_what_waits(&host, &demo_store(), id.as_str(), &[], "owner")
         .await
         .unwrap();
     assert_eq!(

@@ -193,7 +193,7 @@ async fn block_storage_writes(url: &str, backend: Backend) -> sqlx::AnyConnectio
         Backend::Sqlite => &["BEGIN IMMEDIATE"],
         Backend::Postgres => &["BEGIN", "LOCK TABLE connector_storage IN EXCLUSIVE MODE"],
     };
-    for statement in statements {
+    for &statement in statements {
         sqlx::query(statement).execute(&mut conn).await.unwrap();
     }
     conn

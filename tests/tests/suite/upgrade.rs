@@ -24,7 +24,7 @@ fn app(version: &str, publisher: &str, required: &[&str], optional: &[&str]) -> 
 }
 
 async fn installed(host: &Host, required: &[&str], optional: &[&str], approve: &[Scope]) -> String {
-    let id = host
+    let installed = host
         .install(
             &demo_store(),
             &app("1.0.0", "Acme", required, optional),
@@ -32,11 +32,17 @@ async fn installed(host: &Host, required: &[&str], optional: &[&str], approve: &
         )
         .await
         .unwrap()
-        .installation
-        .id;
-    host.approve(&demo_store(), id.as_str(), approve, "owner")
-        .await
-        .unwrap();
+        .installation;
+    let id = installed.id;
+    host.approve(
+        &demo_store(),
+        id.as_str(),
+        &installed.digest,
+        approve,
+        "owner",
+    )
+    .await
+    .unwrap();
     id.to_string()
 }
 
@@ -120,7 +126,13 @@ async fn a_wider_upgrade_waits_while_the_old_version_serves_and_prompts_only_for
         );
 
         let approved = host
-            .approve(&demo_store(), &id, &[Scope::CustomersRead], "owner")
+            .approve(
+                &demo_store(),
+                &id,
+                &up.digest,
+                &[Scope::CustomersRead],
+                "owner",
+            )
             .await
             .unwrap();
         assert_eq!(approved.version, "1.2.0");
@@ -178,4 +190,139 @@ async fn downgrades_and_other_connectors_or_publishers_are_refused() {
         ("1.0.0", None)
     );
     db.finish().await;
+}
+
+#[tokio::test]
+async fn an_upgrade_of_a_pending_installation_waits_like_a_wider_one() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let installed = host
+            .install(
+                &demo_store(),
+                &app("1.0.0", "Acme", &["orders:read"], &[]),
+                "test",
+            )
+            .await
+            .unwrap()
+            .installation;
+        let (id, installed_digest) = (installed.id, installed.digest);
+        // Not approved yet: the merchant is looking at 1.0.0's prompt. Even an upgrade with the
+        // same scopes must not slip in under it.
+        let up = host
+            .upgrade(
+                &demo_store(),
+                id.as_str(),
+                &app("1.1.0", "Acme", &["orders:read"], &[]),
+                "platform",
+                Language::En,
+            )
+            .await
+            .unwrap();
+        assert!(!up.applied, "a pending installation's upgrade waits");
+        assert_eq!(up.installation.version, "1.0.0");
+        assert_eq!(up.installation.pending_version.as_deref(), Some("1.1.0"));
+        // Nothing was approved, so the waiting prompt is the whole of 1.1.0.
+        let prompt = up.prompt.expect("a prompt");
+        assert_eq!(prompt.version, "1.1.0");
+        assert_eq!(prompt.required.len(), 1);
+        // The 1.0.0 the merchant was shown no longer waits; 1.1.0 does, by its digest.
+        let err = host
+            .approve(&demo_store(), id.as_str(), &installed_digest, &[], "owner")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NotWaiting { .. }), "{err}");
+        let approved = host
+            .approve(&demo_store(), id.as_str(), &up.digest, &[], "owner")
+            .await
+            .unwrap();
+        assert_eq!(
+            (approved.version.as_str(), approved.status),
+            ("1.1.0", airlock_host::InstallationStatus::Active)
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_waiting_upgrade_voids_its_prompt_and_approve_names_what_waits() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let id = installed(&host, &["orders:read"], &[], &[]).await;
+        let v2 = host
+            .upgrade(
+                &demo_store(),
+                &id,
+                &app("1.2.0", "Acme", &["orders:read", "inventory:read"], &[]),
+                "platform",
+                Language::En,
+            )
+            .await
+            .unwrap();
+        assert!(!v2.applied);
+        // The merchant reads 1.2.0's prompt; meanwhile a wider 1.3.0 replaces it.
+        let v3 = host
+            .upgrade(
+                &demo_store(),
+                &id,
+                &app(
+                    "1.3.0",
+                    "Acme",
+                    &["orders:read", "inventory:read", "customers:read"],
+                    &[],
+                ),
+                "platform",
+                Language::En,
+            )
+            .await
+            .unwrap();
+        assert!(!v3.applied);
+        // `prompt` shows what waits now, not the running version.
+        let shown = host.prompt(&demo_store(), &id, Language::En).await.unwrap();
+        assert_eq!(shown.version, "1.3.0");
+        assert!(
+            shown
+                .required
+                .iter()
+                .any(|l| l.scope == Scope::CustomersRead),
+            "{shown:?}"
+        );
+        // Approving what the merchant saw (1.2.0) is refused: 1.3.0 waits now.
+        let err = host
+            .approve(&demo_store(), &id, &v2.digest, &[], "owner")
+            .await
+            .expect_err("approving a replaced upgrade must be refused");
+        assert!(err.to_string().contains("1.3.0"), "{err}");
+        match &err {
+            Error::NotWaiting {
+                waiting, version, ..
+            } => assert_eq!((waiting, version.as_str()), (&v3.digest, "1.3.0")),
+            other => panic!("expected NotWaiting, got {other}"),
+        }
+        assert!(err.to_string().contains("airlock prompt"), "{err}");
+        // The running version's digest is not what waits either.
+        let running = host.installation(&demo_store(), &id).await.unwrap().digest;
+        assert!(matches!(
+            host.approve(&demo_store(), &id, &running, &[], "owner")
+                .await,
+            Err(Error::NotWaiting { .. })
+        ));
+        let view = host.installation(&demo_store(), &id).await.unwrap();
+        assert_eq!(view.version, "1.0.0", "nothing was switched");
+        assert!(!view.effective.contains(&Scope::CustomersRead));
+        let audit = host.audit(&demo_store(), 50).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == "upgrade-superseded" && e.detail.contains("1.2.0")),
+            "the voided prompt is audited: {audit:?}"
+        );
+        // What waits now is approved by its own digest.
+        let approved = host
+            .approve(&demo_store(), &id, &v3.digest, &[], "owner")
+            .await
+            .unwrap();
+        assert_eq!(approved.version, "1.3.0");
+        assert!(approved.effective.contains(&Scope::CustomersRead));
+        db.finish().await;
+    }
 }
