@@ -140,6 +140,9 @@ pub fn report_text(r: &InvocationReport) -> String {
     for line in &r.logs {
         out.push_str(&format!("  log {:?}: {}\n", line.level, line.message));
     }
+    for line in &r.stderr {
+        out.push_str(&format!("  stderr: {line}\n"));
+    }
     out
 }
 

@@ -49,6 +49,9 @@ pub use failure::ConnectorFailure;
 pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgraded, Waiting};
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
-pub use runtime::{CallSetup, Connections, DataSources, Prepared, Sandbox, engine_config};
+pub use runtime::{
+    CallSetup, Connections, DataSources, MAX_POLL_LIST, MAX_RANDOM_REQUEST, MAX_RESOURCES,
+    Prepared, STDERR_KEPT, Sandbox, engine_config,
+};
 pub use status::{InstallationStatus, UnknownStatus};
 pub use views::{Approval, Emitted, Installation, Installed};

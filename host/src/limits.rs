@@ -17,7 +17,8 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Table elements.
     pub table_elements: usize,
-    /// Core instances a component may create.
+    /// Core instances a component may create (Rust and JavaScript components use 3 or 4,
+    /// componentize-py ones 14: libc, libpython and its runtime are linked dynamically).
     pub instances: usize,
     /// Host calls.
     pub max_host_calls: u32,
@@ -39,6 +40,15 @@ pub struct Limits {
     pub storage_bytes: u64,
     /// Keys one installation may keep in its storage.
     pub storage_keys: u64,
+    /// Component instances the host runs at once, all merchants together: it sizes the
+    /// engine's pool (and, at the per-component maxima, its memories and tables). Host-wide:
+    /// plans and connectors cannot change it.
+    pub pool_instances: u32,
+    /// Of [`Limits::pool_instances`], how many one merchant's calls may hold at once. A call
+    /// over its merchant's share waits briefly for one of them to end, then is refused as
+    /// `merchant-busy`, so no merchant (with connectors that sit in `wasi:io/poll`, say) can
+    /// take the pool from the others. Host-wide: plans and connectors cannot change it.
+    pub merchant_instances: u32,
 }
 
 /// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default.
@@ -149,6 +159,10 @@ impl Default for Limits {
             // Room for cursors and id mappings of a sync connector; a plan can raise it.
             storage_bytes: 16 * 1024 * 1024,
             storage_keys: 10_000,
+            pool_instances: 200,
+            // A quarter of the pool: one merchant cannot take it all, and 50 calls at once
+            // is far more than a store's events need (most calls take a millisecond).
+            merchant_instances: 50,
         }
     }
 }

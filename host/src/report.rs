@@ -73,6 +73,20 @@ pub enum AbortReason {
         /// Invocations allowed at once.
         limit: u32,
     },
+    /// Its merchant's calls already held the merchant's share of the host's instance pool,
+    /// and none ended within a short wait; this one never started.
+    MerchantBusy {
+        /// Instances one merchant may hold at once.
+        limit: u32,
+    },
+    /// Asked WASI for more than the host does for one call: too many random bytes in one
+    /// request, too many pollables in one `poll`, too many resources held at once.
+    Wasi {
+        /// What it asked for: `get-random-bytes`, `poll` or `resources`.
+        what: String,
+        /// What the host allows (bytes per request, pollables per poll, resources held).
+        limit: u64,
+    },
     /// Overflowed the wasm stack.
     StackOverflow,
     /// The installation was disabled or uninstalled while the call ran.
@@ -97,6 +111,8 @@ impl AbortReason {
             AbortReason::Input { .. } => "input",
             AbortReason::Outbound { .. } => "outbound",
             AbortReason::Busy { .. } => "busy",
+            AbortReason::MerchantBusy { .. } => "merchant-busy",
+            AbortReason::Wasi { .. } => "wasi",
             AbortReason::StackOverflow => "stack-overflow",
             AbortReason::Stopped => "stopped",
             AbortReason::Trap { .. } => "trap",
@@ -120,6 +136,12 @@ impl AbortReason {
             AbortReason::Outbound { limit } => format!("limit of {limit} outbound requests"),
             AbortReason::Busy { limit } => {
                 format!("{limit} concurrent invocations already running")
+            }
+            AbortReason::MerchantBusy { limit } => {
+                format!("the merchant's share of {limit} running instances was in use")
+            }
+            AbortReason::Wasi { what, limit } => {
+                format!("WASI `{what}` past the host's limit of {limit}")
             }
             AbortReason::StackOverflow => "wasm stack overflow".to_owned(),
             AbortReason::Stopped => "the app was disabled or removed".to_owned(),
@@ -170,6 +192,9 @@ pub struct InvocationReport {
     pub logs: Vec<LogLine>,
     /// Lines dropped over the cap.
     pub logs_dropped: u32,
+    /// What it wrote to stderr (a panic message, an uncaught exception's traceback), line by
+    /// line: capped, redacted like its logs, control characters removed.
+    pub stderr: Vec<String>,
     /// Outbound HTTP requests, in order (origin and status only).
     pub outbound: Vec<OutboundCall>,
     /// Host calls made.
@@ -194,7 +219,7 @@ impl InvocationReport {
             .map_or("health-check", |e| e.id.as_str())
     }
 
-    /// The report of a call the host refused to start.
+    /// The report of an event the host refused to deliver.
     pub fn refused(
         installation: &InstallationId,
         connector: &str,
@@ -202,15 +227,32 @@ impl InvocationReport {
         limits: &Limits,
         reason: AbortReason,
     ) -> InvocationReport {
+        InvocationReport::not_started(installation, connector, Some(event), limits, reason)
+    }
+
+    /// The report of a call (an event, or a health check without one) the host refused to
+    /// start.
+    pub fn not_started(
+        installation: &InstallationId,
+        connector: &str,
+        event: Option<&Event>,
+        limits: &Limits,
+        reason: AbortReason,
+    ) -> InvocationReport {
         InvocationReport {
             installation: installation.clone(),
             connector: connector.to_owned(),
-            export: "handle-event",
-            event: Some(event.clone()),
+            export: if event.is_some() {
+                "handle-event"
+            } else {
+                "health-check"
+            },
+            event: event.cloned(),
             result: CallResult::Aborted { reason },
             accesses: Vec::new(),
             logs: Vec::new(),
             logs_dropped: 0,
+            stderr: Vec::new(),
             outbound: Vec::new(),
             host_calls: 0,
             elapsed_ms: 0.0,

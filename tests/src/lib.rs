@@ -15,11 +15,13 @@ mod host;
 mod manifest;
 mod pause;
 pub mod provider;
+mod wat;
 
 pub use db::{TestDb, postgres_url};
 pub use host::TestHost;
 pub use manifest::ManifestBuilder;
 pub use pause::{PauseFirstOrder, Paused};
+pub use wat::{Hog, hog_component, wat_connector};
 
 /// Paths of the plugins built by `build.rs`: the test plugins in `tests/plugins/` and the
 /// example connectors in `plugins/`.

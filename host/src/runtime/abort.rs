@@ -5,6 +5,7 @@
 use wasmtime::Trap;
 
 use super::limiter::LimitHit;
+use super::wasi::Refused;
 use crate::bindings::airlock::connector::types as wit;
 use crate::call::{CallContext, Spent};
 use crate::failure::ConnectorFailure;
@@ -37,7 +38,7 @@ pub(super) fn failure(error: wit::ConnectorError) -> ConnectorFailure {
 }
 
 /// Why the host ended a call: the installation stopped, an allowance ran out, a cap the
-/// limiter refused (`hit`), or one of Wasmtime's traps.
+/// limiter refused (`hit`), a WASI request past its bound, or one of Wasmtime's traps.
 pub(super) fn abort_reason(
     err: &wasmtime::Error,
     hit: Option<LimitHit>,
@@ -48,6 +49,9 @@ pub(super) fn abort_reason(
     }
     if let Some(spent) = err.downcast_ref::<Spent>() {
         return spent_reason(*spent);
+    }
+    if let Some(refused) = Refused::of(err) {
+        return refused.reason();
     }
     match hit {
         Some(LimitHit::Memory { .. }) => {

@@ -10,6 +10,7 @@ use wasmtime::{Store, StoreContextMut, Trap, UpdateDeadline};
 use tokio::time::error::Elapsed;
 
 use super::abort::{Stopped, abort_reason, failure, redact_result};
+use super::admission::ADMISSION_WAIT;
 use super::limiter::LimitHit;
 use super::state::{HostState, host_state};
 use super::{CallSetup, DataSources, Prepared, Sandbox};
@@ -27,9 +28,11 @@ use crate::text::sanitize;
 /// Linear memory above which a finished call's Store is dropped on a blocking thread.
 const BIG_MEMORY: usize = 8 << 20;
 
-/// How long past its deadline a call waiting inside a host call may take before the outer
-/// timeout drops it (guest code is stopped by the epoch at the deadline itself).
-const OUTER_GRACE: Duration = Duration::from_millis(50);
+/// How long past its deadline a call waiting inside a host call (a `poll`, a provider's
+/// answer) may take before the outer timeout drops it: one tick, the same bound the epoch
+/// gives guest code. Host functions that compute rather than wait are bounded per request
+/// (see `wasi`), so none runs much longer than a tick either.
+const OUTER_GRACE: Duration = EPOCH_TICK;
 
 /// A call between set-up and finish.
 struct Invocation {
@@ -52,16 +55,27 @@ impl Sandbox {
         limits: &Limits,
         event: Option<&Event>,
     ) -> InvocationReport {
+        let arrived = Instant::now();
+        // A slot of the merchant's share of the instance pool, held to the end of this
+        // function; waiting for one counts against the call's deadline.
+        let wait = ADMISSION_WAIT.min(limits.deadline);
+        let Some(admitted) = self.admission.admit(&setup.merchant, wait).await else {
+            let reason = AbortReason::MerchantBusy {
+                limit: self.admission.share(),
+            };
+            let (id, connector) = (&setup.installation, &prepared.manifest.id);
+            return InvocationReport::not_started(id, connector, event, limits, reason);
+        };
         // Held to the end of this function: the merchant counts as running until then.
         let seat = self.shares.enter(&setup.merchant);
         let stop = setup.live.as_ref().map(|l| (l.signal.clone(), l.started));
-        let mut run = self.set_up(prepared, setup, sources, limits, event);
+        let mut run = self.set_up(prepared, setup, sources, limits, event, arrived);
         let callback = epoch_callback(stop, &run, seat.meter());
         run.store.epoch_deadline_callback(callback);
         run.store.set_epoch_deadline(1);
         let result = run.execute(prepared, event, limits, seat.meter()).await;
         let report = run.finish(result, prepared, event, limits, seat.meter());
-        drop(seat);
+        drop((seat, admitted));
         report
     }
 
@@ -73,8 +87,8 @@ impl Sandbox {
         sources: &DataSources,
         limits: &Limits,
         event: Option<&Event>,
+        started: Instant,
     ) -> Invocation {
-        let started = Instant::now();
         let deadline = started + limits.deadline;
         let allowances = Allowances {
             host_calls: limits.max_host_calls,
@@ -246,6 +260,7 @@ impl Invocation {
             .fuel
             .map(|budget| budget.saturating_sub(self.store.get_fuel().unwrap_or(0)));
         let call = &self.call;
+        let stderr = super::wasi::stderr_lines(&self.store.data().stderr, call);
         let log = &mut self.store.data_mut().caps.log;
         // Nothing the call leaves behind may carry a secret it saw, in any encoding.
         let logs = std::mem::take(&mut log.lines)
@@ -268,6 +283,7 @@ impl Invocation {
             accesses: call.accesses(),
             logs,
             logs_dropped: log.dropped,
+            stderr,
             outbound: call.outbound(),
             host_calls: call.host_calls(),
             elapsed_ms: self.started.elapsed().as_secs_f64() * 1000.0,

@@ -6,14 +6,18 @@
 //! - `state`: the data of one Store (capabilities, outbound hooks, WASI, limiter);
 //! - `limiter`: memory and table caps, and which one a call hit;
 //! - `invoke`: one call, as set-up, epoch callback, run and finish;
-//! - `abort`: how a call that did not return is classified and its text cleaned.
+//! - `abort`: how a call that did not return is classified and its text cleaned;
+//! - `admission`: each merchant's share of the engine's instance pool;
+//! - `wasi`: the WASI functions whose host-side work Airlock bounds per call.
 
 mod abort;
 mod cache;
+mod admission;
 mod engine;
 mod invoke;
 mod limiter;
 mod state;
+mod wasi;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +28,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
 pub use engine::engine_config;
+pub use wasi::{MAX_POLL_LIST, MAX_RANDOM_REQUEST, MAX_RESOURCES, STDERR_KEPT};
 
 pub(crate) use state::HostState;
 
@@ -132,6 +137,7 @@ pub struct Sandbox {
     linker: Linker<HostState>,
     cache: Mutex<cache::Cache<Prepared>>,
     shares: Shares,
+    admission: admission::Admission,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
@@ -151,6 +157,7 @@ impl Sandbox {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         crate::capabilities::add_to_linker(&mut linker)?;
+        wasi::bound_wasi(&mut linker)?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = engine::start_ticker(&engine, &stop)?;
@@ -163,6 +170,7 @@ impl Sandbox {
                 cache::MAX_CACHED_ARTIFACT_BYTES,
             )),
             shares: Shares::default(),
+            admission: admission::Admission::new(limits.merchant_instances),
             stop,
             ticker: Some(ticker),
         })

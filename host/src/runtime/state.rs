@@ -2,7 +2,7 @@
 //! composes the capability states, the outbound-HTTP hooks, a locked-down WASI context and the
 //! resource limiter.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
@@ -10,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::limiter::Limiter;
+use super::wasi::{CallOutput, Kept, MAX_RESOURCES};
 use super::{Connections, DataSources};
 use crate::call::CallContext;
 use crate::capabilities::{Capabilities, Deps, HasCapabilities};
@@ -26,6 +27,10 @@ pub(crate) struct HostState {
     pub http: WasiHttpCtx,
     pub table: ResourceTable,
     pub limits: Limiter,
+    /// The call, for the WASI functions Airlock bounds itself.
+    pub call: Arc<CallContext>,
+    /// The start of what the call wrote to stderr.
+    pub stderr: Arc<Mutex<Kept>>,
 }
 
 impl HasCapabilities for HostState {
@@ -63,12 +68,18 @@ pub(crate) fn host_state(
     deadline: Instant,
 ) -> HostState {
     // Rust's std on wasm32-wasip2 always imports WASI; give it nothing: no preopened
-    // directories, no environment, no arguments, no network, no inherited stdio.
+    // directories, no environment, no arguments, no network, no inherited stdio. Its stdout
+    // and stderr are the call's own, charged to its output allowance.
+    let stderr = Arc::new(Mutex::new(Kept::default()));
     let wasi = wasmtime_wasi::WasiCtxBuilder::new()
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
+        .stdout(CallOutput::discarded(call.clone()))
+        .stderr(CallOutput::kept(call.clone(), stderr.clone()))
         .build();
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(MAX_RESOURCES);
     let deps = Deps {
         call: call.clone(),
         commerce: sources.commerce.clone(),
@@ -84,7 +95,7 @@ pub(crate) fn host_state(
     HostState {
         caps: Capabilities::new(&deps),
         outbound: Outbound::new(
-            call,
+            call.clone(),
             network,
             connections.origins.clone(),
             connections.send_to.clone(),
@@ -94,7 +105,9 @@ pub(crate) fn host_state(
         ),
         wasi,
         http: WasiHttpCtx::new(),
-        table: ResourceTable::new(),
+        table,
         limits: Limiter::new(limits),
+        call,
+        stderr,
     }
 }

@@ -15,8 +15,8 @@ use airlock_host::{
     AbortReason, CallResult, Error, Host, InvocationReport, LimitOverrides, Limits,
 };
 use airlock_tests::{
-    ManifestBuilder, TestDb, TestHost, demo_store, hostile_host, install_probe,
-    install_with_secrets, invoke_demo, other_store, plugins, probe, wasm,
+    TestDb, TestHost, demo_store, hostile_host, install_probe, install_with_secrets, invoke_demo,
+    other_store, plugins, probe, wasm,
 };
 
 fn stopped(report: &InvocationReport) -> AbortReason {
@@ -312,55 +312,13 @@ async fn no_marker_survives_into_another_invocation_or_installation() {
 
 /// A connector written in WebAssembly text, since Rust has no way to grow a table: it grows
 /// its function table by 1000 elements for every character of the event's subject, then
-/// returns an empty outcome. Built into a component with wit-component against `wit/`.
+/// returns an empty outcome.
 fn table_grower() -> Vec<u8> {
-    let manifest = ManifestBuilder::new("test.table-grower")
-        .required(airlock_host::grants::Scope::OrdersRead)
-        .name("Table grower")
-        .publisher("Airlock Tests")
-        .version("0.1.0")
-        .kind("analytics")
-        .to_toml();
-    let wat = format!(
-        r#"(module
-  (memory (export "memory") 1)
-  (table $t 1 funcref)
-  (global $next (mut i32) (i32.const 1024))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $at i32)
-    (local.set $at (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
-    (global.set $next (i32.add (local.get $at) (local.get 3)))
-    (local.get $at))
-  ;; result<outcome, connector-error> at 16: all zeros is ok(outcome(false, "")).
-  (func (export "airlock:connector/handler@0.1.0#handle-event")
-    (param i32 i32 i32 i32 i32 i32 i64) (result i32)
-    (drop (table.grow $t (ref.null func) (i32.mul (local.get 5) (i32.const 1000))))
-    (i32.const 16))
-  (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
-    (i32.const 16))
-  (@custom "airlock-manifest" {manifest:?}))"#
-    );
-    let mut module = wat::parse_str(&wat).expect("the WAT parses");
-    let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve
-        .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
-        .expect("the WIT contract parses");
-    let world = resolve
-        .select_world(&[package], Some("connector"))
-        .expect("the connector world");
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
+    airlock_tests::wat_connector(
+        "test.table-grower",
+        "(table $t 1 funcref)",
+        "(drop (table.grow $t (ref.null func) (i32.mul (local.get 5) (i32.const 1000))))",
     )
-    .expect("embed the contract");
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .expect("a core module")
-        .validate(true)
-        .encode()
-        .expect("a component")
 }
 
 #[tokio::test]

@@ -2,7 +2,10 @@
 //! neighbours: `spin` (never returns), `hog N` (grabs N MiB), `recurse` (unbounded
 //! recursion), `panic`, `flood N` (N host calls), `spew N` (an N MiB summary), `fill N`
 //! (N MiB of storage writes), `mark X` (leave X in memory and storage), `peek` (report any
-//! marker found in memory or storage), or `ok`. Its health check panics.
+//! marker found in memory or storage), `sleep N` (wait N ms in `wasi:io/poll`), `shout N`
+//! (N KiB to stdout), `random N K` (K requests of N random bytes each), `polls N` (one
+//! `poll` on the same pollable N times), `hoard N` (hold N pollables at once), or `ok`. Its health
+//! check panics.
 
 use std::sync::Mutex;
 
@@ -78,6 +81,36 @@ impl Connector for Hostile {
                 Ok(Outcome::acted(format!(
                     "memory=[{memory}] storage=[{stored}]"
                 )))
+            }
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_millis(n as u64));
+                Ok(Outcome::acted("slept"))
+            }
+            "shout" => {
+                let line = "x".repeat(1023);
+                for _ in 0..n {
+                    println!("{line}");
+                }
+                Ok(Outcome::acted("shouted"))
+            }
+            "random" => {
+                let times: usize = words.get(2).and_then(|k| k.parse().ok()).unwrap_or(1);
+                let mut got = 0;
+                for _ in 0..times {
+                    got += wasip2::random::random::get_random_bytes(n as u64).len();
+                }
+                Ok(Outcome::acted(format!("got {got} random bytes")))
+            }
+            "polls" => {
+                let timer = wasip2::clocks::monotonic_clock::subscribe_duration(1_000_000);
+                wasip2::io::poll::poll(&vec![&timer; n]);
+                Ok(Outcome::acted("polled"))
+            }
+            "hoard" => {
+                let held: Vec<_> = (0..n)
+                    .map(|_| wasip2::clocks::monotonic_clock::subscribe_duration(1_000_000))
+                    .collect();
+                Ok(Outcome::acted(format!("held {} pollables", held.len())))
             }
             _ => Ok(Outcome::acted("ok")),
         }
