@@ -68,7 +68,12 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
+            Poll::Ready(Some(Ok(mut frame))) => {
+                // Trailers are headers too: a provider echoing a key in one must not hand it
+                // to the connector.
+                if let (Some(trailers), Some((call, _))) = (frame.trailers_mut(), &this.allowance) {
+                    call.redact_headers(trailers);
+                }
                 if let Some(data) = frame.data_ref() {
                     this.seen += data.len() as u64;
                     if this.seen > this.cap {
