@@ -335,8 +335,7 @@ fn table_grower() -> Vec<u8> {
     (drop (table.grow $t (ref.null func) (i32.mul (local.get 5) (i32.const 1000))))
     (i32.const 16))
   (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
-    (i32.const 16))
-  (@custom "airlock-manifest" {manifest:?}))"#
+    (i32.const 16)))"#
     );
     let mut module = wat::parse_str(&wat).expect("the WAT parses");
     let mut resolve = wit_parser::Resolve::default();
@@ -353,12 +352,13 @@ fn table_grower() -> Vec<u8> {
         wit_component::StringEncoding::UTF8,
     )
     .expect("embed the contract");
-    wit_component::ComponentEncoder::default()
+    let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .expect("a core module")
         .validate(true)
         .encode()
-        .expect("a component")
+        .expect("a component");
+    airlock_host::artifact::with_manifest(&component, manifest.as_bytes())
 }
 
 #[tokio::test]
