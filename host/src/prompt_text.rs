@@ -159,8 +159,10 @@ pub(crate) struct Phrases {
     pub told_when: &'static str,
     pub connects: &'static str,
     pub keys: &'static str,
-    /// `{origins}` filled by the renderer.
+    /// `{origins}` filled by the renderer: a key only Airlock sees.
     pub attached: &'static str,
+    /// `{origins}` filled by the renderer: a key Airlock attaches and the app can read too.
+    pub attached_readable: &'static str,
     pub readable: &'static str,
 }
 
@@ -177,6 +179,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             connects: "It will send data to these servers (approving the app approves them):",
             keys: "It uses these keys you provide (stored encrypted):",
             attached: "attached by Airlock only to requests to {origins}; the app never sees it",
+            attached_readable: "attached by Airlock only to requests to {origins}",
             readable: "THE APP CAN READ THIS KEY",
         },
         Language::Hi => Phrases {
@@ -190,6 +193,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             connects: "यह इन सर्वरों को डेटा भेजेगा (ऐप को मंज़ूरी देने से ये भी मंज़ूर होंगे):",
             keys: "यह आपकी दी हुई इन कुंजियों का उपयोग करता है (एन्क्रिप्ट करके रखी जाती हैं):",
             attached: "Airlock इसे केवल {origins} को जाने वाले अनुरोधों में जोड़ता है; ऐप इसे कभी नहीं देखता",
+            attached_readable: "Airlock इसे केवल {origins} को जाने वाले अनुरोधों में जोड़ता है",
             readable: "ऐप इस कुंजी को पढ़ सकता है",
         },
         Language::As => Phrases {
@@ -203,6 +207,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             connects: "ই এই চাৰ্ভাৰবোৰলৈ তথ্য পঠিয়াব (এপটো অনুমোদন কৰিলে এইবোৰো অনুমোদিত হ'ব):",
             keys: "ই আপুনি দিয়া এই চাবিবোৰ ব্যৱহাৰ কৰে (এনক্ৰিপ্ট কৰি ৰখা হয়):",
             attached: "Airlock-এ ইয়াক কেৱল {origins}লৈ যোৱা অনুৰোধত সংলগ্ন কৰে; এপটোৱে ইয়াক কেতিয়াও নেদেখে",
+            attached_readable: "Airlock-এ ইয়াক কেৱল {origins}লৈ যোৱা অনুৰোধত সংলগ্ন কৰে",
             readable: "এপটোৱে এই চাবি পঢ়িব পাৰে",
         },
     }

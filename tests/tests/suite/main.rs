@@ -6,16 +6,19 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod capabilities;
+mod credential_headers;
 mod hostile;
 mod install;
 mod leak;
 mod lifecycle;
 mod limits;
+mod manifest_section;
 mod model;
 mod outbound;
 mod plugins_used;
 mod provenance;
 mod secrets;
+mod spoofing;
 mod supply_chain;
 mod upgrade;
 
