@@ -1,7 +1,7 @@
 //! Publisher text reaching the prompt: arbitrary names, publishers and reasons (control
 //! characters, bidi overrides and isolates, zero-width characters, line separators, quotes,
-//! fake list lines, `{placeholders}`) with every scope, topic,
-//! origin and key shape, rendered in every language. The manifest is built directly, without
+//! fake list lines, `{placeholders}`) with every scope, topic, origin and key shape, rendered
+//! in every language. The manifest is built directly, without
 //! validation, so the renderer is tested on inputs validation would refuse too.
 #![no_main]
 

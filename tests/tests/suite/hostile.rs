@@ -319,8 +319,7 @@ fn table_grower() -> Vec<u8> {
         .version("0.1.0")
         .kind("analytics")
         .to_toml();
-    let wat = format!(
-        r#"(module
+    let wat = r#"(module
   (memory (export "memory") 1)
   (table $t 1 funcref)
   (global $next (mut i32) (i32.const 1024))
@@ -335,9 +334,8 @@ fn table_grower() -> Vec<u8> {
     (drop (table.grow $t (ref.null func) (i32.mul (local.get 5) (i32.const 1000))))
     (i32.const 16))
   (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
-    (i32.const 16)))"#
-    );
-    let mut module = wat::parse_str(&wat).expect("the WAT parses");
+    (i32.const 16)))"#;
+    let mut module = wat::parse_str(wat).expect("the WAT parses");
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve
         .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
