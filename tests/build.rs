@@ -5,13 +5,14 @@
 
 include!("../cli/build_wasm.rs");
 
-const TEST_PLUGINS: [&str; 6] = [
+const TEST_PLUGINS: [&str; 7] = [
     "probe",
     "undeclared-import",
     "no-manifest",
     "hostile",
     "http-probe",
     "future-contract",
+    "extended-manifest",
 ];
 
 /// The example connectors (their own workspace in `../plugins`).

@@ -7,11 +7,17 @@ mod demo;
 mod logging;
 mod print;
 
+use std::io::Write;
 use std::process::ExitCode;
 
+use airlock_host::text::terminal_safe;
 use clap::Parser;
 
-/// Parse arguments, run, print; errors go to stderr (or stdout as JSON) with exit code 1.
+use print::Quiet;
+
+/// Parse arguments, run, print; errors go to stderr (or stdout as JSON) with exit code 1,
+/// made terminal-safe (an error may quote a refused manifest). A closed stdout ends the
+/// command quietly: its work is done, and nobody is reading.
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     logging::init(cli.global.log_format);
@@ -22,19 +28,31 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot start the async runtime: {e}"
+            );
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime.block_on(commands::run(cli));
+    // Connections and worker threads end here, before the exit code is decided.
+    drop(runtime);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            if json {
-                println!("{}", serde_json::json!({ "error": format!("{err:#}") }));
-            } else {
-                eprintln!("error: {err:#}");
+        Err(err) => match err.downcast_ref::<Quiet>() {
+            Some(Quiet::ClosedStdout) => ExitCode::SUCCESS,
+            Some(Quiet::Failed) => ExitCode::FAILURE,
+            None => {
+                let message = terminal_safe(&format!("{err:#}"));
+                // Nowhere left to say it if this fails too; the exit code still tells.
+                let _ = if json {
+                    print::line(&serde_json::json!({ "error": message }).to_string())
+                } else {
+                    writeln!(std::io::stderr(), "error: {message}").map_err(Into::into)
+                };
+                ExitCode::FAILURE
             }
-            ExitCode::FAILURE
-        }
+        },
     }
 }

@@ -1,20 +1,91 @@
-//! Text and JSON output of the CLI.
+//! Text and JSON output of the CLI: everything goes through [`value`], which makes it
+//! terminal-safe (publisher and connector text shown visibly escaped) and ends quietly when
+//! the reader of stdout has gone (`airlock list | head -1`).
+
+use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
+
+use airlock_host::text::{is_unsafe_char, terminal_safe};
 
 use crate::demo::DemoReport;
 use airlock_host::db::audit::AuditEntry;
 use airlock_host::{CallResult, Emitted, Installation, Installed, InvocationReport};
 
+/// How a command ends without an error message of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quiet {
+    /// Stdout's reader went away; the work was done, so nothing more to say.
+    ClosedStdout,
+    /// The output already says what failed (a health check's JSON report); exit non-zero
+    /// without a second document.
+    Failed,
+}
+
+impl std::fmt::Display for Quiet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Quiet::ClosedStdout => "stdout was closed",
+            Quiet::Failed => "failed, as the output says",
+        })
+    }
+}
+
+impl std::error::Error for Quiet {}
+
 /// Print `value` as JSON, or the text `human` makes.
 pub fn value<T: Serialize>(value: &T, json: bool, human: impl FnOnce() -> String) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+    let text = if json {
+        json_safe(&serde_json::to_string_pretty(value)?)
     } else {
-        println!("{}", human());
+        terminal_safe(&human())
+    };
+    line(&text)
+}
+
+/// Write one line to stdout; a reader that went away ends the command quietly.
+pub fn line(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Quiet::ClosedStdout.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to stdout")),
     }
-    Ok(())
+}
+
+/// JSON with every character a terminal would obey or hide (bidi overrides, zero-width
+/// characters; serde already escapes control characters) written as a `\u` escape: the same
+/// data, safe to print.
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c != '\n' && is_unsafe_char(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A health check's report; an error (exit 1) when the check did not pass.
+pub fn health(r: &InvocationReport, json: bool) -> Result<()> {
+    value(r, json, || report_text(r))?;
+    match (&r.result, json) {
+        (CallResult::Done { .. }, _) => Ok(()),
+        (_, true) => Err(Quiet::Failed.into()),
+        (_, false) => Err(anyhow::anyhow!(
+            "the health check of {} failed{}",
+            r.connector,
+            r.cause()
+                .map(|c| format!(" ({})", c.code()))
+                .unwrap_or_default()
+        )),
+    }
 }
 
 fn scopes(list: &[airlock_host::grants::Scope]) -> String {

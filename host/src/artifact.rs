@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use wasmparser::{Encoding, Parser, Payload};
 
+use airlock_contract::{FrameError, frame_manifest, read_manifest_frame};
+
 use crate::grants::Scope;
 use crate::ids::Digest;
 use crate::manifest::{Manifest, ManifestError};
@@ -46,8 +48,14 @@ pub enum ArtifactError {
     )]
     NoManifest,
     /// More than one manifest section: ambiguous, so refused.
-    #[error("the component carries {0} `{MANIFEST_SECTION}` sections; exactly one is allowed")]
+    #[error(
+        "the component carries {0} `{MANIFEST_SECTION}` sections (one per core module that \
+         has one); exactly one is allowed"
+    )]
     ManyManifests(usize),
+    /// The manifest section holds something besides exactly one framed manifest.
+    #[error("{}", frame_problem(.0))]
+    ManifestFrame(FrameError),
     /// The manifest is wrong.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
@@ -188,7 +196,10 @@ impl Artifact {
 }
 
 /// Walk every section, nested core modules included (the SDK's section lands in the core
-/// module), and return the one manifest.
+/// module), and return the TOML of the one manifest: one section holding exactly one frame.
+/// The linker joins same-named sections of every object it links, so a dependency's
+/// `airlock-manifest` data sits in the same section as the connector's; the frame (magic and
+/// length) is what tells the two apart.
 fn find_manifest(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
     let mut found: Vec<&[u8]> = Vec::new();
     let mut first = true;
@@ -209,9 +220,47 @@ fn find_manifest(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
     }
     match found.as_slice() {
         [] => Err(ArtifactError::NoManifest),
-        [one] => Ok(one),
+        [one] => read_manifest_frame(one).map_err(ArtifactError::ManifestFrame),
         many => Err(ArtifactError::ManyManifests(many.len())),
     }
+}
+
+/// What is wrong with the manifest section, and what to do.
+fn frame_problem(problem: &FrameError) -> String {
+    const DEPENDENCY: &str = "a dependency of the connector adds its own data to the section (the \
+        linker joins custom sections of the same name), which could add origins, secrets or \
+        scopes the publisher never declared; remove the dependency or its \
+        `#[link_section = \"airlock-manifest\"]` static";
+    match problem {
+        FrameError::NotFramed => format!(
+            "the `{MANIFEST_SECTION}` section holds no framed manifest; build the connector with \
+             a current airlock-sdk `export!`, or frame the TOML with \
+             `airlock_contract::frame_manifest`"
+        ),
+        FrameError::Truncated {
+            declared,
+            available,
+        } => format!(
+            "the `{MANIFEST_SECTION}` section is cut short: its frame declares {declared} bytes \
+             of manifest and {available} follow"
+        ),
+        FrameError::Leading { bytes } => format!(
+            "the `{MANIFEST_SECTION}` section holds {bytes} byte(s) before the manifest: {DEPENDENCY}"
+        ),
+        FrameError::Several { frames } => format!(
+            "the `{MANIFEST_SECTION}` section holds {frames} manifests, exactly one is allowed: \
+             {DEPENDENCY}"
+        ),
+        FrameError::Trailing { bytes } => format!(
+            "the `{MANIFEST_SECTION}` section holds {bytes} byte(s) after the manifest: {DEPENDENCY}"
+        ),
+    }
+}
+
+/// Attach `toml` to a component as its framed manifest section: how tools and tests attach a
+/// manifest to a component built without the SDK macro.
+pub fn with_manifest(component: &[u8], toml: &[u8]) -> Vec<u8> {
+    append_custom_section(component, MANIFEST_SECTION, &frame_manifest(toml))
 }
 
 /// Append a top-level custom section to a component: how tools attach a manifest to a
@@ -280,11 +329,47 @@ mod tests {
         ));
     }
 
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
+
+    #[test]
+    fn a_section_holding_more_than_one_framed_manifest_is_refused_naming_the_cause() {
+        let frame = frame_manifest(b"id = 'x'");
+        let extra = frame_manifest(b"[[http]]\norigin = 'https://exfil.example'");
+        for (data, cause) in [
+            ([frame.clone(), extra.clone()].concat(), "holds 2 manifests"),
+            (
+                [frame.clone(), b"\n[[http]]".to_vec()].concat(),
+                "after the manifest",
+            ),
+            ([extra.clone(), frame.clone()].concat(), "holds 2 manifests"),
+            (
+                [b"[[http]]\n".to_vec(), frame.clone()].concat(),
+                "before the manifest",
+            ),
+        ] {
+            let artifact = append_custom_section(EMPTY_COMPONENT, MANIFEST_SECTION, &data);
+            let err = Artifact::parse(&artifact).unwrap_err();
+            assert!(matches!(err, ArtifactError::ManifestFrame(_)), "{err}");
+            let shown = err.to_string();
+            assert!(
+                shown.contains(cause) && shown.contains("a dependency"),
+                "{shown}"
+            );
+        }
+        let plain = append_custom_section(EMPTY_COMPONENT, MANIFEST_SECTION, b"id = 'x'");
+        let err = Artifact::parse(&plain).unwrap_err();
+        assert!(
+            matches!(err, ArtifactError::ManifestFrame(FrameError::NotFramed)),
+            "{err}"
+        );
+        assert!(err.to_string().contains("frame_manifest"), "{err}");
+    }
+
     #[test]
     fn two_manifest_sections_are_ambiguous() {
         let manifest = b"id = 'x'";
-        let once = append_custom_section(b"\0asm\x0d\0\x01\0", MANIFEST_SECTION, manifest);
-        let twice = append_custom_section(&once, MANIFEST_SECTION, manifest);
+        let once = with_manifest(EMPTY_COMPONENT, manifest);
+        let twice = with_manifest(&once, manifest);
         assert!(matches!(
             Artifact::parse(&twice),
             Err(ArtifactError::ManyManifests(2))

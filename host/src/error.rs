@@ -1,17 +1,27 @@
 //! The library's error type: every variant says what went wrong and what to do about it.
+//! Values a publisher, connector or caller chose are shown visibly escaped
+//! ([`crate::text`]), so an error printed to a terminal or a web page cannot carry control
+//! bytes, bidi overrides or a quote that closes the message's own.
 
 use crate::artifact::ArtifactError;
 use crate::db::DbError;
 use crate::grants::{Scope, ScopeSet};
 use crate::ids::{InstallationId, MerchantId};
 use crate::status::InstallationStatus;
+use crate::text::{sanitize_quoted, terminal_safe};
+
+/// A value shown in backticks inside an error message.
+fn shown(value: &str) -> String {
+    sanitize_quoted(value, 128)
+}
 
 /// Why a host operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The artifact was refused; nothing was stored.
     // Not `#[from]`: that would also make it the source, and `{:#}` would print it twice.
-    #[error("artifact refused: {0}")]
+    // Whole and terminal-safe: its variants quote import names, signature and manifest text.
+    #[error("artifact refused: {}", terminal_safe(&.0.to_string()))]
     Artifact(ArtifactError),
     /// The database failed.
     #[error(transparent)]
@@ -47,7 +57,8 @@ pub enum Error {
     },
     /// No installation matches.
     #[error(
-        "merchant `{merchant}` has no installation `{key}`; `airlock list --merchant {merchant}` shows what is installed"
+        "merchant `{merchant}` has no installation `{}`; `airlock list --merchant {merchant}` shows what is installed",
+        shown(.key)
     )]
     NotInstalled {
         /// The merchant.
@@ -117,7 +128,11 @@ pub enum Error {
         needs: InstallationStatus,
     },
     /// The upgrade is another connector, or another publisher's.
-    #[error("an upgrade must keep the connector's {field}: `{offered}` is not `{current}`")]
+    #[error(
+        "an upgrade must keep the connector's {field}: `{}` is not `{}`",
+        shown(.offered),
+        shown(.current)
+    )]
     NotSuccessor {
         /// `id` or `publisher`.
         field: &'static str,
@@ -127,7 +142,11 @@ pub enum Error {
         offered: String,
     },
     /// The upgrade is not a newer version.
-    #[error("version {offered} is not newer than the installed {current}; downgrades are refused")]
+    #[error(
+        "version {} is not newer than the installed {}; downgrades are refused",
+        shown(.offered),
+        shown(.current)
+    )]
     NotNewer {
         /// Installed version.
         current: String,
@@ -163,7 +182,8 @@ pub enum Error {
     },
     /// A publisher key given to `trust_key` is not an ed25519 public key.
     #[error(
-        "`{0}` is not an ed25519 public key: give the 64 hex characters `airlock keys generate` printed"
+        "`{}` is not an ed25519 public key: give the 64 hex characters `airlock keys generate` printed",
+        shown(.0)
     )]
     BadKey(String),
     /// A direct delivery of a topic whose scope the installation does not hold: the event
@@ -183,10 +203,13 @@ pub enum Error {
     #[error("subject id must be 1 to 128 bytes without control characters")]
     BadSubject,
     /// No plan with that id.
-    #[error("plan `{0}` not found (the demo plans are `starter` and `growth`)")]
+    #[error("plan `{}` not found (the demo plans are `starter` and `growth`)", shown(.0))]
     UnknownPlan(String),
     /// A secret name the connector's manifest does not declare.
-    #[error("`{connector}` declares no secret `{name}`; its secrets are: {declared}")]
+    #[error(
+        "`{connector}` declares no secret `{}`; its secrets are: {declared}",
+        shown(.name)
+    )]
     SecretNotDeclared {
         /// The name given.
         name: String,
@@ -196,7 +219,7 @@ pub enum Error {
         declared: String,
     },
     /// Set of a secret already set, or rotation of one never set.
-    #[error("secret `{name}` of {installation} {problem}")]
+    #[error("secret `{}` of {installation} {problem}", shown(.name))]
     SecretState {
         /// The secret.
         name: String,

@@ -36,7 +36,7 @@ mod report;
 mod runtime;
 pub mod signing;
 mod status;
-mod text;
+pub mod text;
 pub mod topics;
 pub mod vault;
 mod views;

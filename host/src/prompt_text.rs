@@ -159,8 +159,10 @@ pub(crate) struct Phrases {
     pub told_when: &'static str,
     pub connects: &'static str,
     pub keys: &'static str,
-    /// `{origins}` filled by the renderer.
+    /// `{origins}` filled by the renderer: a key only Airlock sees.
     pub attached: &'static str,
+    /// `{origins}` filled by the renderer: a key Airlock attaches and the app can read too.
+    pub attached_readable: &'static str,
     pub readable: &'static str,
     /// `{key}` (the verified publisher key, hex) filled by the renderer.
     pub signed: &'static str,
@@ -180,6 +182,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             connects: "It will send data to these servers (approving the app approves them):",
             keys: "It uses these keys you provide (stored encrypted):",
             attached: "attached by Airlock only to requests to {origins}; the app never sees it",
+            attached_readable: "attached by Airlock only to requests to {origins}",
             readable: "THE APP CAN READ THIS KEY",
             signed: "Signed with the publisher's registered key {key}.",
             unsigned: "NOT SIGNED: nothing proves who built this app.",
@@ -195,6 +198,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             connects: "यह इन सर्वरों को डेटा भेजेगा (ऐप को मंज़ूरी देने से ये भी मंज़ूर होंगे):",
             keys: "यह आपकी दी हुई इन कुंजियों का उपयोग करता है (एन्क्रिप्ट करके रखी जाती हैं):",
             attached: "Airlock इसे केवल {origins} को जाने वाले अनुरोधों में जोड़ता है; ऐप इसे कभी नहीं देखता",
+            attached_readable: "Airlock इसे केवल {origins} को जाने वाले अनुरोधों में जोड़ता है",
             readable: "ऐप इस कुंजी को पढ़ सकता है",
             signed: "प्रकाशक की पंजीकृत कुंजी {key} से हस्ताक्षरित।",
             unsigned: "हस्ताक्षर नहीं: कुछ भी साबित नहीं करता कि यह ऐप किसने बनाया।",
@@ -210,6 +214,7 @@ pub(crate) fn phrases(lang: Language) -> Phrases {
             connects: "ই এই চাৰ্ভাৰবোৰলৈ তথ্য পঠিয়াব (এপটো অনুমোদন কৰিলে এইবোৰো অনুমোদিত হ'ব):",
             keys: "ই আপুনি দিয়া এই চাবিবোৰ ব্যৱহাৰ কৰে (এনক্ৰিপ্ট কৰি ৰখা হয়):",
             attached: "Airlock-এ ইয়াক কেৱল {origins}লৈ যোৱা অনুৰোধত সংলগ্ন কৰে; এপটোৱে ইয়াক কেতিয়াও নেদেখে",
+            attached_readable: "Airlock-এ ইয়াক কেৱল {origins}লৈ যোৱা অনুৰোধত সংলগ্ন কৰে",
             readable: "এপটোৱে এই চাবি পঢ়িব পাৰে",
             signed: "প্ৰকাশকৰ পঞ্জীভুক্ত চাবি {key}ৰে স্বাক্ষৰিত।",
             unsigned: "স্বাক্ষৰ নাই: এই এপটো কোনে বনাইছে তাৰ কোনো প্ৰমাণ নাই।",

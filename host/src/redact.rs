@@ -76,6 +76,42 @@ impl Redactor {
         }
         out
     }
+
+    /// `bytes` with every remembered form replaced by [`REDACTED`], for what is not text: a
+    /// header value or trailer with bytes outside visible ASCII (obs-text), which a `&str`
+    /// view would skip whole.
+    pub(crate) fn apply_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for needle in &self.needles {
+            let needle = needle.as_bytes();
+            if out.len() < needle.len() || !out.windows(needle.len()).any(|w| w == needle) {
+                continue;
+            }
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest = out.as_slice();
+            while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+                replaced.extend_from_slice(&rest[..at]);
+                replaced.extend_from_slice(REDACTED.as_bytes());
+                rest = &rest[at + needle.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            out = replaced;
+        }
+        out
+    }
+
+    /// Redact every value of `headers` in place (response headers or trailers a connector is
+    /// about to see), whatever bytes they hold.
+    pub(crate) fn apply_headers(&self, headers: &mut http::HeaderMap) {
+        for value in headers.values_mut() {
+            let cleaned = self.apply_bytes(value.as_bytes());
+            if cleaned != value.as_bytes()
+                && let Ok(replacement) = http::HeaderValue::from_bytes(&cleaned)
+            {
+                *value = replacement;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -105,5 +141,20 @@ mod tests {
             assert!(!out.contains(&b64[..12]), "{out}");
         }
         assert_eq!(r.apply("nothing to hide"), "nothing to hide");
+    }
+
+    #[test]
+    fn header_values_outside_ascii_are_redacted_too() {
+        let mut r = Redactor::default();
+        r.add(CANARY);
+        let mut headers = http::HeaderMap::new();
+        let raw = [b"\xe9".as_slice(), CANARY.as_bytes(), b"\xff"].concat();
+        headers.insert("x-echo", http::HeaderValue::from_bytes(&raw).unwrap());
+        r.apply_headers(&mut headers);
+        let seen = headers["x-echo"].as_bytes();
+        assert_eq!(
+            seen,
+            [b"\xe9".as_slice(), REDACTED.as_bytes(), b"\xff"].concat()
+        );
     }
 }

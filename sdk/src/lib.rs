@@ -129,6 +129,25 @@ impl From<HostError> for ConnectorError {
     }
 }
 
+/// The manifest as `export!` embeds it: the contract's frame header, then the TOML. `repr(C)`
+/// over byte arrays, so the static's bytes are exactly the frame.
+#[doc(hidden)]
+#[repr(C)]
+pub struct __ManifestFrame<const N: usize> {
+    header: [u8; airlock_contract::MANIFEST_FRAME_HEADER],
+    toml: [u8; N],
+}
+
+impl<const N: usize> __ManifestFrame<N> {
+    /// `toml` in its frame.
+    pub const fn new(toml: [u8; N]) -> Self {
+        __ManifestFrame {
+            header: airlock_contract::manifest_frame_header(N),
+            toml,
+        }
+    }
+}
+
 /// Export a [`Connector`] and embed its manifest (path relative to the invoking file):
 /// `airlock_sdk::export!(MyConnector, manifest = "../airlock.toml");`
 #[macro_export]
@@ -136,10 +155,12 @@ macro_rules! export {
     ($ty:ty, manifest = $path:literal) => {
         const _: () = {
             // A custom section travels inside the component, so the `.wasm` alone is the
-            // artifact and its digest pins the manifest too.
+            // artifact and its digest pins the manifest too. Framed (magic and length), so
+            // bytes a dependency adds to the same section cannot pass for part of it.
             #[unsafe(link_section = "airlock-manifest")]
             #[used]
-            static AIRLOCK_MANIFEST: [u8; include_bytes!($path).len()] = *include_bytes!($path);
+            static AIRLOCK_MANIFEST: $crate::__ManifestFrame<{ include_bytes!($path).len() }> =
+                $crate::__ManifestFrame::new(*include_bytes!($path));
         };
         $crate::export!($ty);
     };

@@ -13,7 +13,7 @@
 
 use std::fmt::Display;
 
-use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
+use airlock_host::artifact::with_manifest;
 
 use crate::{plugins, wasm};
 
@@ -162,11 +162,7 @@ impl ManifestBuilder {
 
     /// The bare test component (`tests/plugins/no-manifest`) carrying this manifest.
     pub fn artifact(&self) -> Vec<u8> {
-        append_custom_section(
-            &wasm(plugins::NO_MANIFEST),
-            MANIFEST_SECTION,
-            self.to_toml().as_bytes(),
-        )
+        with_manifest(&wasm(plugins::NO_MANIFEST), self.to_toml().as_bytes())
     }
 }
 

@@ -32,8 +32,7 @@ pub fn wat_connector(id: &str, fields: &str, body: &str) -> Vec<u8> {
     {body}
     (i32.const 16))
   (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
-    (i32.const 16))
-  (@custom "airlock-manifest" {manifest:?}))"#
+    (i32.const 16)))"#
     );
     let mut module = wat::parse_str(&wat).expect("the WAT parses");
     let mut resolve = wit_parser::Resolve::default();
@@ -50,12 +49,14 @@ pub fn wat_connector(id: &str, fields: &str, body: &str) -> Vec<u8> {
         wit_component::StringEncoding::UTF8,
     )
     .expect("embed the contract");
-    wit_component::ComponentEncoder::default()
+    let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .expect("a core module")
         .validate(true)
         .encode()
-        .expect("a component")
+        .expect("a component");
+    // Attached framed, as the SDK's `export!` does.
+    airlock_host::artifact::with_manifest(&component, manifest.as_bytes())
 }
 
 /// What each hog of [`hog_component`] has and grows.
@@ -113,8 +114,7 @@ pub fn hog_component(id: &str, hogs: usize, what: Hog) -> Vec<u8> {
       {calls}
       (i32.const 16))
     (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
-      (i32.const 16))
-    (@custom "airlock-manifest" {manifest:?}))
+      (i32.const 16)))
   (core module $hog
     {hog_has}
     (func (export "grow") (param $n i32)
@@ -137,5 +137,7 @@ pub fn hog_component(id: &str, hogs: usize, what: Hog) -> Vec<u8> {
     let wat = include_str!("hogs.wat")
         .replace("{main}", &main)
         .replace("{instances}", &instances);
-    wat::parse_str(&wat).unwrap_or_else(|e| panic!("the component WAT parses: {e}\n{wat}"))
+    let component =
+        wat::parse_str(&wat).unwrap_or_else(|e| panic!("the component WAT parses: {e}\n{wat}"));
+    airlock_host::artifact::with_manifest(&component, manifest.as_bytes())
 }

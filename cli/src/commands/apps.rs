@@ -41,9 +41,11 @@ pub(super) fn read_artifact(path: &Path) -> Result<Vec<u8>> {
 /// `airlock install`: validate the artifact and install it, pending approval.
 pub async fn install(host: &Host, ctx: &Ctx, args: InstallArgs) -> Result<()> {
     let bytes = read_artifact(&args.artifact)?;
-    let installed = host
-        .install(&MerchantId::new(args.merchant), &bytes, &args.actor)
-        .await?;
+    let merchant = MerchantId::new(args.merchant);
+    let mut installed = host.install(&merchant, &bytes, &args.actor).await?;
+    // The prompt in the language asked for (`--lang`), not the library's default.
+    let id = installed.installation.id.clone();
+    installed.prompt = host.prompt(&merchant, id.as_str(), ctx.lang).await?;
     print::installed(&installed, ctx.json)
 }
 
@@ -187,7 +189,7 @@ pub async fn uninstall(host: &Host, ctx: &Ctx, args: UninstallArgs) -> Result<()
 pub async fn check(host: &Host, ctx: &Ctx, args: TargetArgs) -> Result<()> {
     let merchant = MerchantId::new(args.merchant);
     let report = host.health_check(&merchant, &args.installation).await?;
-    print::value(&report, ctx.json, || print::report_text(&report))
+    print::health(&report, ctx.json)
 }
 
 /// `airlock audit`: a merchant's newest audit entries.

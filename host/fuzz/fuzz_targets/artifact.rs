@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use airlock_host::artifact::{MANIFEST_SECTION, append_custom_section};
+use airlock_host::artifact::with_manifest;
 use airlock_host::{Limits, Sandbox};
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
@@ -26,11 +26,7 @@ fuzz_target!(init: airlock_fuzz::seed_if_asked(), |data: &[u8]| {
         let Ok(component) = u.arbitrary::<wasm_smith::Component>() else {
             return;
         };
-        append_custom_section(
-            &component.to_bytes(),
-            MANIFEST_SECTION,
-            airlock_fuzz::MANIFEST.as_bytes(),
-        )
+        with_manifest(&component.to_bytes(), airlock_fuzz::MANIFEST.as_bytes())
     };
     // Refusals are expected; a panic or a hang is the bug.
     let _ = sandbox().load(&bytes);

@@ -1,6 +1,7 @@
 //! Publisher text reaching the prompt: arbitrary names, publishers and reasons (control
-//! characters, bidi marks, fake list lines, `{placeholders}`) with every scope, topic,
-//! origin and key shape, rendered in every language. The manifest is built directly, without
+//! characters, bidi overrides and isolates, zero-width characters, line separators, quotes,
+//! fake list lines, `{placeholders}`) with every scope, topic, origin and key shape, rendered
+//! in every language. The manifest is built directly, without
 //! validation, so the renderer is tested on inputs validation would refuse too.
 #![no_main]
 
@@ -22,6 +23,31 @@ struct Input {
     events: Vec<u8>,
     origins: Vec<(u16, String)>,
     keys: Vec<(String, String, bool)>,
+    /// Characters to splice into the name, publisher and reasons, picked from the ones that
+    /// spoof (random strings rarely hold them).
+    spice: Vec<(u8, u8)>,
+}
+
+/// What spoofs a reader: bidi overrides, isolates and marks, zero-width characters, line
+/// separators, terminal escapes, and the quotes Airlock puts around publisher text.
+const SPICE: [char; 20] = [
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+    '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{200B}', '\u{200D}',
+    '\u{FEFF}', '\u{2028}', '\u{2029}', '\u{1b}', '"', '\u{201D}',
+];
+
+/// `text` with each `(at, which)` of `spice` inserted (at a char boundary).
+fn spiced(mut text: String, spice: &[(u8, u8)]) -> String {
+    for (at, which) in spice {
+        let c = SPICE[usize::from(*which) % SPICE.len()];
+        let at = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .nth(usize::from(*at))
+            .unwrap_or(text.len());
+        text.insert(at, c);
+    }
+    text
 }
 
 fuzz_target!(|input: Input| {
@@ -33,10 +59,12 @@ fuzz_target!(|input: Input| {
     let origin = |port: u16| {
         Origin::parse(&format!("https://api.example.com:{}", port.max(1))).expect("valid origin")
     };
+    let spice = input.spice.as_slice();
+    let request = |(n, reason): (u8, String)| request((n, spiced(reason, spice)));
     let manifest = Manifest {
         id: "fuzz.prompt".into(),
-        name: input.name,
-        publisher: input.publisher,
+        name: spiced(input.name, spice),
+        publisher: spiced(input.publisher, spice),
         version: input.version,
         kind: ConnectorKind::Payment,
         description: String::new(),
@@ -64,6 +92,7 @@ fuzz_target!(|input: Input| {
                 name,
                 reason,
                 send_to: vec![origin(443)],
+                headers: vec![],
                 readable,
             })
             .collect(),

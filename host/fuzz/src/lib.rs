@@ -18,16 +18,19 @@ scope = "orders:read"
 reason = "fuzzing"
 "#;
 
-/// Render `prompt` in every language and check what the merchant sees: no control characters
-/// but line breaks, and exactly one host-written list line per scope, topic, origin and key
-/// (publisher text can never add a line that looks like the host's).
+/// Render `prompt` in every language and check what the merchant sees: no control, bidi,
+/// zero-width, separator or other invisible character but the host's own line breaks (each
+/// shown as a visible escape instead), and exactly one host-written list line per scope,
+/// topic, origin and key (publisher text can never add a line that looks like the host's).
 pub fn check_prompt(manifest: &airlock_host::manifest::Manifest) {
     for language in Language::ALL {
         let prompt = Prompt::for_manifest(manifest, language);
         let text = prompt.render();
         assert!(
-            !text.chars().any(|c| c.is_control() && c != '\n'),
-            "control character in {text:?}"
+            !text
+                .chars()
+                .any(|c| airlock_host::text::is_unsafe_char(c) && c != '\n'),
+            "unsafe character in {text:?}"
         );
         let listed = text.lines().filter(|l| l.starts_with("  - ")).count();
         let expected = prompt.required.len()

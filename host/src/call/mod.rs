@@ -115,6 +115,15 @@ impl CallContext {
             .apply(text)
     }
 
+    /// Redact every secret this call has seen from `headers` in place (response headers and
+    /// trailers), whatever bytes their values hold.
+    pub fn redact_headers(&self, headers: &mut http::HeaderMap) {
+        self.redactor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .apply_headers(headers);
+    }
+
     /// True when the grant allows `scope` right now.
     pub fn allows(&self, scope: Scope) -> bool {
         ScopeSet::from_bits(self.grant.load(Ordering::SeqCst)).contains(scope)

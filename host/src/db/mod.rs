@@ -46,6 +46,35 @@ pub enum DbError {
         /// The driver's error.
         cause: sqlx::Error,
     },
+    /// The SQLite file exists but is not a SQLite database.
+    #[error(
+        "{path} is not a SQLite database (it holds something else); give `--db` an Airlock \
+         database file, or a path where a new one may be created"
+    )]
+    NotSqlite {
+        /// The file, as given.
+        path: String,
+    },
+    /// The SQLite database cannot be written.
+    #[error(
+        "the SQLite database {path} is read-only (file or directory permissions, a read-only \
+         mount, or `mode=ro` in the URL); Airlock writes to its database, so give it one it \
+         can write"
+    )]
+    ReadOnly {
+        /// The file, as given.
+        path: String,
+    },
+    /// The SQLite file cannot be opened or created.
+    #[error(
+        "cannot open or create the SQLite database {path}: {cause}; check the path and that its directory exists and is writable"
+    )]
+    CannotOpen {
+        /// The file, as given.
+        path: String,
+        /// The driver's error.
+        cause: sqlx::Error,
+    },
     /// Applying migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(sqlx::migrate::MigrateError),
@@ -82,6 +111,9 @@ impl Db {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise(url)?;
         let memory = url.contains(":memory:") || url.contains("mode=memory");
+        if backend == Backend::Sqlite && !memory {
+            probe_sqlite(&url).await?;
+        }
         let pool = pool_options(backend, memory)
             .connect(&url)
             .await
@@ -110,6 +142,64 @@ impl Db {
     /// Close every connection (a SQLite file is then safe to copy).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Open one connection to a SQLite file the way the pool will, settings included, so a file
+/// that is not a database or cannot be written is named at once: the pool would retry its
+/// failing `after_connect` until the acquire timeout, then report only the timeout.
+async fn probe_sqlite(url: &str) -> Result<(), DbError> {
+    use sqlx::Connection as _;
+    let path = url
+        .strip_prefix("sqlite://")
+        .unwrap_or(url)
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let mut conn = AnyConnection::connect(url)
+        .await
+        .map_err(|cause| sqlite_open_error(&path, cause))?;
+    let mut set = sqlite_pragmas(&mut conn, false).await;
+    if set.is_ok() {
+        // A database opened read-only reads fine (and keeps WAL if it had it), then fails at
+        // the first write: rewriting its header (the unchanged user version) finds out now.
+        set = rewrite_header(&mut conn).await;
+    }
+    // The probe's connection only; the pool opens its own.
+    let _ = conn.close().await;
+    set.map_err(|cause| sqlite_open_error(&path, cause))
+}
+
+/// Write the database header without changing it: fails on a read-only database.
+async fn rewrite_header(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(&mut *conn)
+        .await?;
+    // An integer the database itself returned: nothing to inject.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA user_version = {version}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What a failure to open or set up a SQLite file means, by SQLite's result code.
+fn sqlite_open_error(path: &str, cause: sqlx::Error) -> DbError {
+    // Primary result codes: extended codes keep them in the low byte.
+    const SQLITE_READONLY: i64 = 8;
+    const SQLITE_NOTADB: i64 = 26;
+    let code = cause
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|c| c.parse::<i64>().ok())
+        .map(|c| c & 0xff);
+    let path = path.to_owned();
+    match code {
+        Some(SQLITE_NOTADB) => DbError::NotSqlite { path },
+        Some(SQLITE_READONLY) => DbError::ReadOnly { path },
+        _ => DbError::CannotOpen { path, cause },
     }
 }
 

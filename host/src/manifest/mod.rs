@@ -25,6 +25,8 @@ pub const MAX_REASON_CHARS: usize = 280;
 pub const MAX_ORIGINS: usize = 16;
 /// Most secrets one connector may declare.
 pub const MAX_SECRETS: usize = 16;
+/// Most extra credential headers one secret may declare.
+pub const MAX_SECRET_HEADERS: usize = 4;
 
 /// What kind of integration a connector is; the health view picks the merchant's checklist by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +105,11 @@ pub struct SecretRequest {
     /// connector uses the key without ever seeing it.
     #[serde(default)]
     pub send_to: Vec<Origin>,
+    /// Headers besides `Authorization` the host may attach it in, such as `X-Api-Key` (HTTP
+    /// header names, compared without case). Only these: a header that merely looks like a
+    /// credential (`Idempotency-Key`) may be stored or echoed back by the provider.
+    #[serde(default)]
+    pub headers: Vec<String>,
     /// Whether the connector may read the value itself (for example to sign payloads). Off by
     /// default: a key the code never sees cannot be leaked by the code.
     #[serde(default)]

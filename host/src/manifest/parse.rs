@@ -1,8 +1,9 @@
 //! Reading a manifest: the size and UTF-8 checks, TOML into [`Manifest`] (serde names a
 //! missing, unknown or mistyped field), then [`Manifest::validate`]; and [`ManifestError`],
-//! whose every variant says which field is wrong.
+//! whose every variant says which field is wrong, with the publisher's values visibly escaped.
 
 use super::{MAX_MANIFEST_BYTES, Manifest};
+use crate::text::terminal_safe;
 
 /// Why a manifest was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,8 +42,10 @@ impl Manifest {
             return Err(ManifestError::TooLarge(bytes.len()));
         }
         let text = std::str::from_utf8(bytes).map_err(|_| ManifestError::NotUtf8)?;
+        // The parser's message quotes the offending line: escaped, so a refused manifest
+        // cannot send terminal escapes or bidi overrides to whoever reads the error.
         let manifest: Manifest = toml::from_str(text)
-            .map_err(|e| ManifestError::Syntax(e.to_string().trim().to_owned()))?;
+            .map_err(|e| ManifestError::Syntax(terminal_safe(e.to_string().trim())))?;
         manifest.validate()?;
         Ok(manifest)
     }

@@ -187,3 +187,31 @@ fn oversized_and_non_utf8_manifests_are_refused() {
     );
     assert_eq!(Manifest::parse(&[0xff, 0xfe]), Err(ManifestError::NotUtf8));
 }
+
+#[test]
+fn secret_headers_are_http_tokens_never_echoed_ones_and_need_an_origin() {
+    let with = |headers: &str, send_to: &str| {
+        format!(
+            "{GOOD}\n[[http]]\norigin = \"https://api.example.com\"\nreason = \"x\"\n\n\
+             [[secrets]]\nname = \"k\"\nreason = \"y\"\nsend_to = [{send_to}]\nheaders = [{headers}]\n"
+        )
+    };
+    let origin = "\"https://api.example.com\"";
+    let m = Manifest::parse(with("\"X-Api-Key\"", origin).as_bytes()).unwrap();
+    assert_eq!(m.secrets[0].headers, ["X-Api-Key"]);
+    for (headers, send_to, says) in [
+        ("\"X Api\"", origin, "HTTP header name"),
+        ("\"\"", origin, "HTTP header name"),
+        ("\"Idempotency-Key\"", origin, "echoed"),
+        ("\"Host\"", origin, "echoed"),
+        ("\"x-a\", \"X-A\"", origin, "listed twice"),
+        ("\"a\", \"b\", \"c\", \"d\", \"e\"", origin, "at most 4"),
+        ("\"X-Api-Key\"", "", "send_to"),
+    ] {
+        let text = with(headers, send_to);
+        let err = Manifest::parse(text.as_bytes()).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains(says), "{headers}: {shown}");
+        assert!(field_of(err).starts_with("secrets[0].headers"), "{headers}");
+    }
+}

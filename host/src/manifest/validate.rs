@@ -3,10 +3,11 @@
 
 use super::parse::invalid;
 use super::{
-    MAX_ORIGINS, MAX_REASON_CHARS, MAX_SECRETS, Manifest, ManifestError, ScopeRequest,
-    SecretRequest,
+    MAX_ORIGINS, MAX_REASON_CHARS, MAX_SECRET_HEADERS, MAX_SECRETS, Manifest, ManifestError,
+    ScopeRequest, SecretRequest,
 };
 use crate::grants::ScopeSet;
+use crate::text::sanitize_quoted;
 
 impl Manifest {
     /// Check every field; the error names the first field that is wrong.
@@ -161,6 +162,7 @@ impl Manifest {
                 ));
             }
         }
+        check_headers(&field, secret)?;
         if secret.send_to.is_empty() && !secret.readable {
             return Err(invalid(
                 format!("{field}.send_to"),
@@ -173,6 +175,76 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// Headers the HTTP stack writes itself, or that providers and proxies are known to log,
+/// store or reflect: a key is never attached in them, whatever a manifest says.
+const NEVER_CREDENTIAL_HEADERS: [&str; 14] = [
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "keep-alive",
+    "expect",
+    "origin",
+    "referer",
+    "user-agent",
+    "idempotency-key",
+];
+
+/// `secrets[i].headers`: HTTP header names (RFC 9110 tokens), each once, at most
+/// [`MAX_SECRET_HEADERS`], none the HTTP stack owns or providers echo, and only on a secret
+/// that is attached somewhere.
+fn check_headers(field: &str, secret: &SecretRequest) -> Result<(), ManifestError> {
+    if secret.headers.len() > MAX_SECRET_HEADERS {
+        return Err(invalid(
+            format!("{field}.headers"),
+            format!("at most {MAX_SECRET_HEADERS} headers besides `Authorization`"),
+        ));
+    }
+    if !secret.headers.is_empty() && secret.send_to.is_empty() {
+        return Err(invalid(
+            format!("{field}.headers"),
+            "headers say where the host attaches the key; list the origins in `send_to` too",
+        ));
+    }
+    for (j, header) in secret.headers.iter().enumerate() {
+        let at = format!("{field}.headers[{j}]");
+        if !is_header_name(header) {
+            return Err(invalid(
+                at,
+                "must be an HTTP header name of 1 to 64 letters, digits and                  !#$%&'*+-.^_`|~ (for example `X-Api-Key`)",
+            ));
+        }
+        let lower = header.to_ascii_lowercase();
+        if NEVER_CREDENTIAL_HEADERS.contains(&lower.as_str()) {
+            return Err(invalid(
+                at,
+                format!(
+                    "`{lower}` is written by the HTTP stack or stored and echoed by providers;                      a key cannot be attached in it"
+                ),
+            ));
+        }
+        if secret.headers[..j]
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(header))
+        {
+            return Err(invalid(at, format!("`{lower}` is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+/// An HTTP field name: 1 to 64 `tchar`s (RFC 9110 section 5.6.2).
+fn is_header_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Secret names: `[a-z][a-z0-9_]{0,63}`, so a `{{secret:NAME}}` placeholder is unambiguous.
@@ -232,7 +304,11 @@ fn check_version(version: &str) -> Result<(), ManifestError> {
     semver::Version::parse(version).map_err(|e| {
         invalid(
             "version",
-            format!("`{version}` is not a semantic version like 1.2.0: {e}"),
+            format!(
+                "`{}` is not a semantic version like 1.2.0: {}",
+                sanitize_quoted(version, 64),
+                sanitize_quoted(&e.to_string(), 200)
+            ),
         )
     })?;
     Ok(())
@@ -252,7 +328,7 @@ fn check_id(id: &str) -> Result<(), ManifestError> {
             format!(
                 "`{}` must be 3 to 64 characters of a-z, 0-9, `.`, `-`, `_`, starting with a letter \
                  (for example `acme.order-notifier`)",
-                id.chars().take(64).collect::<String>()
+                sanitize_quoted(id, 64)
             ),
         ))
     }

@@ -68,7 +68,12 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
+            Poll::Ready(Some(Ok(mut frame))) => {
+                // Trailers are headers too: a provider echoing a key in one must not hand it
+                // to the connector.
+                if let (Some(trailers), Some((call, _))) = (frame.trailers_mut(), &this.allowance) {
+                    call.redact_headers(trailers);
+                }
                 if let Some(data) = frame.data_ref() {
                     this.seen += data.len() as u64;
                     if this.seen > this.cap {
@@ -100,5 +105,65 @@ where
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    /// A body that yields the frames it was given.
+    struct Frames(VecDeque<Frame<Bytes>>);
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = HttpError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+            Poll::Ready(self.0.pop_front().map(Ok))
+        }
+    }
+    use crate::call::Allowances;
+    use crate::grants::{Grant, ScopeSet};
+    use crate::ids::{InstallationId, MerchantId};
+
+    #[tokio::test]
+    async fn a_key_echoed_in_a_response_trailer_is_redacted() {
+        let call = Arc::new(CallContext::new(
+            MerchantId::new("shop"),
+            InstallationId::generate(),
+            Grant::new(ScopeSet::all(), ScopeSet::all(), ScopeSet::all()),
+            None,
+            Allowances {
+                host_calls: 10,
+                output_bytes: 4096,
+                input_bytes: 4096,
+            },
+        ));
+        call.remember_secret("sk_live_trailer_key");
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert(
+            "x-echo",
+            http::HeaderValue::from_bytes(b"\xe9Bearer sk_live_trailer_key").unwrap(),
+        );
+        let body = Frames(VecDeque::from([
+            Frame::data(Bytes::from_static(b"{}")),
+            Frame::trailers(trailers),
+        ]));
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        let capped = Capped::new(body, 1024, deadline, Arc::new(AtomicU64::new(0)), |n| {
+            HttpError::HttpResponseBodySize(Some(n))
+        })
+        .drawing_on(call, CallContext::take_input);
+        let collected = capped.collect().await.unwrap();
+        let seen = collected.trailers().unwrap()["x-echo"].as_bytes().to_vec();
+        assert_eq!(seen, b"\xe9Bearer [REDACTED]");
     }
 }

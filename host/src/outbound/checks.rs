@@ -1,6 +1,7 @@
 //! The checks every outbound request passes before anything leaves the host: an absolute URI
 //! to an origin the manifest declares (and the merchant approved with the app), secrets only
-//! in credential headers of ordinary requests and only for the origins they are declared for.
+//! only in `Authorization` or the headers declared for them, of ordinary requests, and only
+//! for the origins they are declared for.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use http::HeaderName;
 use wasmtime_wasi_http::Error as HttpError;
 
 use super::placeholders::Template;
+use crate::manifest::SecretRequest;
 use crate::origin::Origin;
 use crate::text::sanitize;
 
@@ -34,15 +36,36 @@ fn refuse(error: HttpError, why: impl Into<String>) -> Refusal {
     }
 }
 
-/// Headers a secret may be attached in. Providers echo some headers back (`Origin`, custom
-/// ones on TRACE), which would hand the key to the connector; credential headers are not
-/// echoed by the APIs connectors call.
-pub(super) fn credential_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name == "authorization"
-        || ["key", "token", "auth", "signature", "secret"]
-            .iter()
-            .any(|part| name.contains(part))
+/// Where the host may attach one secret: the origins, and the headers besides
+/// `Authorization` its manifest declares for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretPlacement {
+    /// Origins it may be sent to.
+    pub origins: Vec<Origin>,
+    /// Header names (lowercase) it may go in besides `authorization`.
+    pub headers: Vec<String>,
+}
+
+impl SecretPlacement {
+    /// The placement `secret` declares.
+    pub fn of(secret: &SecretRequest) -> SecretPlacement {
+        SecretPlacement {
+            origins: secret.send_to.clone(),
+            headers: secret
+                .headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// Whether the key may go in `header` (a lowercase [`HeaderName`]). Only
+    /// `Authorization` and the declared names: providers store and echo headers that merely
+    /// look like credentials (`Idempotency-Key`, `X-Request-Token-Echo`), which would hand
+    /// the key back to the connector or leave it in the provider's logs.
+    pub(super) fn allows_header(&self, header: &str) -> bool {
+        header == "authorization" || self.headers.iter().any(|h| h == header)
+    }
 }
 
 /// Check `request` against the declared origins and where each secret may be sent.
@@ -50,7 +73,7 @@ pub(super) fn check<B>(
     request: &http::Request<B>,
     origin: Option<Origin>,
     allowed: &[Origin],
-    send_to: &HashMap<String, Vec<Origin>>,
+    send_to: &HashMap<String, SecretPlacement>,
 ) -> Result<Checked, Refusal> {
     let Some(origin) = origin else {
         return Err(refuse(
@@ -86,23 +109,15 @@ pub(super) fn check<B>(
     Ok(Checked { origin, fills })
 }
 
-/// Every placeholder of one header: a credential header, an ordinary method, and each secret
-/// declared for this very origin.
+/// Every placeholder of one header: an ordinary method, and each secret declared for this very
+/// origin and this header.
 fn check_placement(
     method: &http::Method,
     header: &HeaderName,
     template: &Template,
     origin: &Origin,
-    send_to: &HashMap<String, Vec<Origin>>,
+    send_to: &HashMap<String, SecretPlacement>,
 ) -> Result<(), Refusal> {
-    if !credential_header(header.as_str()) {
-        return Err(refuse(
-            HttpError::HttpRequestDenied,
-            format!(
-                "secrets go only in credential headers (authorization, *key*, *token*), not `{header}`"
-            ),
-        ));
-    }
     if matches!(method.as_str(), "TRACE" | "CONNECT") {
         return Err(refuse(
             HttpError::HttpRequestDenied,
@@ -110,15 +125,25 @@ fn check_placement(
         ));
     }
     for secret in template.names() {
-        let bound = send_to
-            .get(secret)
-            .is_some_and(|origins| origins.contains(origin));
+        let placement = send_to.get(secret);
+        let bound = placement.is_some_and(|p| p.origins.contains(origin));
         if !bound {
             return Err(refuse(
                 HttpError::HttpRequestDenied,
                 format!(
                     "secret `{}` may not be sent to {origin}",
                     sanitize(secret, 64)
+                ),
+            ));
+        }
+        if !placement.is_some_and(|p| p.allows_header(header.as_str())) {
+            return Err(refuse(
+                HttpError::HttpRequestDenied,
+                format!(
+                    "secret `{}` goes only in `authorization` or a header its manifest lists \
+                     under `headers`, not `{}`",
+                    sanitize(secret, 64),
+                    sanitize(header.as_str(), 64)
                 ),
             ));
         }
@@ -131,23 +156,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_go_only_in_credential_headers() {
-        for ok in [
-            "Authorization",
-            "x-api-key",
-            "X-Auth-Token",
-            "api-signature",
-        ] {
-            assert!(credential_header(ok), "{ok}");
+    fn secrets_go_only_in_authorization_and_declared_headers() {
+        let placement = SecretPlacement {
+            origins: vec![],
+            headers: vec!["x-api-key".into()],
+        };
+        for ok in ["authorization", "x-api-key"] {
+            assert!(placement.allows_header(ok), "{ok}");
         }
         for echoed in [
+            "idempotency-key",
+            "x-request-token-echo",
+            "x-auth-token",
             "origin",
-            "referer",
             "x-request-id",
-            "user-agent",
-            "content-type",
         ] {
-            assert!(!credential_header(echoed), "{echoed}");
+            assert!(!placement.allows_header(echoed), "{echoed}");
         }
     }
 
@@ -165,7 +189,11 @@ mod tests {
         let gateway = Origin::parse("https://api.gateway.example").unwrap();
         let other = Origin::parse("https://evil.example").unwrap();
         let allowed = vec![gateway.clone(), other.clone()];
-        let send_to = HashMap::from([("key".to_owned(), vec![gateway.clone()])]);
+        let placement = SecretPlacement {
+            origins: vec![gateway.clone()],
+            headers: vec![],
+        };
+        let send_to = HashMap::from([("key".to_owned(), placement)]);
         let check_one = |method, uri: &str, header| {
             let req = request(method, uri, header);
             check(&req, Origin::of_uri(req.uri()), &allowed, &send_to)
@@ -193,7 +221,7 @@ mod tests {
                 "https://api.gateway.example/",
                 ("x-request-id", "{{secret:key}}")
             ))
-            .contains("credential headers")
+            .contains("not `x-request-id`")
         );
         assert!(
             refused(check_one(

@@ -32,6 +32,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 
 pub use crate::call::OutboundCall;
 pub use causes::provider_cause;
+pub use checks::SecretPlacement;
 pub(crate) use policy::Network;
 pub use policy::{NetworkPolicy, PrivateAccess, TlsSetupError, is_prohibited};
 
@@ -72,8 +73,8 @@ pub(crate) struct Outbound {
     network: Arc<Network>,
     /// Origins the app may call: declared in its manifest, approved with it.
     allowed: Arc<Vec<Origin>>,
-    /// For each secret name, the origins the host may attach it to.
-    send_to: Arc<HashMap<String, Vec<Origin>>>,
+    /// For each secret name, the origins and headers the host may attach it to.
+    send_to: Arc<HashMap<String, SecretPlacement>>,
     secrets: Option<Arc<dyn SecretSource>>,
     deadline: Instant,
     caps: BodyCaps,
@@ -86,7 +87,7 @@ impl Outbound {
         call: Arc<CallContext>,
         network: Arc<Network>,
         allowed: Arc<Vec<Origin>>,
-        send_to: Arc<HashMap<String, Vec<Origin>>>,
+        send_to: Arc<HashMap<String, SecretPlacement>>,
         secrets: Option<Arc<dyn SecretSource>>,
         deadline: Instant,
         caps: BodyCaps,

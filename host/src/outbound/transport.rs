@@ -304,8 +304,8 @@ impl Job {
         }
     }
 
-    /// The response as the connector gets it: headers that echo a secret this call attached
-    /// redacted (a provider echoing a credential must not hand the key to the connector), a
+    /// The response as the connector gets it: headers (and, in the body, trailers) that echo a
+    /// secret this call attached redacted, whatever bytes they hold (a provider echoing a credential must not hand the key to the connector), a
     /// declared length over the cap refused up front, and the body capped.
     fn receive(
         &self,
@@ -313,16 +313,7 @@ impl Job {
         deadline: tokio::time::Instant,
         received: Arc<AtomicU64>,
     ) -> Result<http::Response<WasiBody>, Failure> {
-        for value in response.headers_mut().values_mut() {
-            if let Ok(text) = value.to_str() {
-                let cleaned = self.call.redact(text);
-                if cleaned != text
-                    && let Ok(replacement) = HeaderValue::from_str(&cleaned)
-                {
-                    *value = replacement;
-                }
-            }
-        }
+        self.call.redact_headers(response.headers_mut());
         let cap = self.caps.response_bytes;
         let declared = response
             .headers()

@@ -41,7 +41,7 @@ use crate::grants::{Grant, ScopeSet};
 use crate::ids::{Digest, InstallationId, MerchantId};
 use crate::limits::Limits;
 use crate::manifest::{Manifest, Origin};
-use crate::outbound::{Network, NetworkPolicy};
+use crate::outbound::{Network, NetworkPolicy, SecretPlacement};
 use crate::report::{Event, InvocationReport};
 
 /// Where host calls read and write.
@@ -61,8 +61,8 @@ pub struct DataSources {
 pub struct Connections {
     /// Origins outbound requests may go to.
     pub origins: Arc<Vec<Origin>>,
-    /// For each secret name, the origins the host may attach it to.
-    pub send_to: Arc<HashMap<String, Vec<Origin>>>,
+    /// For each secret name, the origins and headers the host may attach it in.
+    pub send_to: Arc<HashMap<String, SecretPlacement>>,
     /// Secrets the connector may read itself.
     pub readable: Arc<HashSet<String>>,
 }
@@ -76,7 +76,7 @@ impl Connections {
                 manifest
                     .secrets
                     .iter()
-                    .map(|s| (s.name.clone(), s.send_to.clone()))
+                    .map(|s| (s.name.clone(), SecretPlacement::of(s)))
                     .collect(),
             ),
             readable: Arc::new(

@@ -1,6 +1,6 @@
 //! Installing artifacts: what the host refuses and that a refusal stores nothing.
 
-use airlock_host::artifact::{ArtifactError, MANIFEST_SECTION, append_custom_section};
+use airlock_host::artifact::{ArtifactError, with_manifest};
 use airlock_host::grants::Scope;
 use airlock_host::manifest::ManifestError;
 use airlock_host::{Error, Host};
@@ -131,7 +131,7 @@ async fn malformed_manifests_are_refused_naming_what_is_wrong() {
         (base().event("order.created").to_toml(), "events[0]"),
     ];
     for (manifest, names) in cases {
-        let artifact = append_custom_section(&bare, MANIFEST_SECTION, manifest.as_bytes());
+        let artifact = with_manifest(&bare, manifest.as_bytes());
         let err = host
             .install(&demo_store(), &artifact, "test")
             .await
@@ -145,7 +145,7 @@ async fn malformed_manifests_are_refused_naming_what_is_wrong() {
             "error for {manifest:?} should name {names}: {err}"
         );
     }
-    let not_utf8 = append_custom_section(&bare, MANIFEST_SECTION, &[0xff, 0xfe, 0x00]);
+    let not_utf8 = with_manifest(&bare, &[0xff, 0xfe, 0x00]);
     let err = host
         .install(&demo_store(), &not_utf8, "test")
         .await
@@ -270,7 +270,7 @@ fn refused_once_compiled(id: &str) -> Vec<u8> {
     let component =
         wat::parse_str(r#"(component (import "evil:thing/x" (instance)))"#).expect("WAT");
     let manifest = ManifestBuilder::new(id).to_toml();
-    append_custom_section(&component, MANIFEST_SECTION, manifest.as_bytes())
+    with_manifest(&component, manifest.as_bytes())
 }
 
 #[tokio::test]

@@ -7,17 +7,20 @@
 
 mod bounds;
 mod capabilities;
+mod credential_headers;
 mod gates;
 mod hostile;
 mod install;
 mod leak;
 mod lifecycle;
 mod limits;
+mod manifest_section;
 mod model;
 mod outbound;
 mod plugins_used;
 mod provenance;
 mod secrets;
+mod spoofing;
 mod storage;
 mod supply_chain;
 mod upgrade;

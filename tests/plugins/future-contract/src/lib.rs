@@ -13,6 +13,18 @@ impl Guest for Future {
 
 export!(Future);
 
+const TOML: &[u8] = include_bytes!("../airlock.toml");
+
+/// The manifest in the frame the SDK's `export!` writes: header, then the TOML.
+#[repr(C)]
+struct Framed {
+    header: [u8; airlock_contract::MANIFEST_FRAME_HEADER],
+    toml: [u8; TOML.len()],
+}
+
 #[unsafe(link_section = "airlock-manifest")]
 #[used]
-static MANIFEST: [u8; include_bytes!("../airlock.toml").len()] = *include_bytes!("../airlock.toml");
+static MANIFEST: Framed = Framed {
+    header: airlock_contract::manifest_frame_header(TOML.len()),
+    toml: *include_bytes!("../airlock.toml"),
+};

@@ -7,8 +7,10 @@
 //! GET the `location` of a redirect), `read NAME`, `leak NAME` (read it, then log it,
 //! encoded several ways, and return it in the summary), `leak-error NAME` (return it in an
 //! error), `fail URL` (GET with `attach_only`, then `?` the status into a connector error),
-//! `in-origin URL NAME` (a key in the Origin header), `headers URL NAME` (the x- headers of
-//! the answer to a request carrying the key), `spam URL N` (N requests in a loop).
+//! `in-origin URL NAME` (a key in the Origin header), `in-header URL HEADER NAME` (a key in
+//! any header), `headers URL NAME` (the x- headers of the answer to a request carrying the
+//! key), `headers-reversed URL NAME` (the same, each value reversed, so the report's own
+//! redaction cannot hide what the connector saw), `spam URL N` (N requests in a loop).
 
 use airlock_sdk::http::{self, Request};
 use airlock_sdk::{Connector, ConnectorError, Event, Outcome, log, secrets};
@@ -67,6 +69,13 @@ fn one(command: &str) -> Result<String, ConnectorError> {
             Ok(response) => format!("status {}", response.status),
             Err(err) => format!("error {err:?}"),
         },
+        "in-header" => match Request::get(arg(1))
+            .header(arg(2), &http::secret(arg(3)))
+            .send()
+        {
+            Ok(response) => format!("status {}", response.status),
+            Err(err) => format!("error {err:?}"),
+        },
         "headers" => match Request::get(arg(1))
             .header("authorization", &format!("Bearer {}", http::secret(arg(2))))
             .send()
@@ -76,6 +85,22 @@ fn one(command: &str) -> Result<String, ConnectorError> {
                 .iter()
                 .filter(|(name, _)| name.starts_with("x-"))
                 .map(|(name, value)| format!("{name}={}", String::from_utf8_lossy(value)))
+                .collect::<Vec<_>>()
+                .join(","),
+            Err(err) => format!("error {err:?}"),
+        },
+        "headers-reversed" => match Request::get(arg(1))
+            .header("authorization", &format!("Bearer {}", http::secret(arg(2))))
+            .send()
+        {
+            Ok(response) => response
+                .headers
+                .iter()
+                .filter(|(name, _)| name.starts_with("x-"))
+                .map(|(name, value)| {
+                    let reversed: Vec<u8> = value.iter().rev().copied().collect();
+                    format!("{name}={}", String::from_utf8_lossy(&reversed))
+                })
                 .collect::<Vec<_>>()
                 .join(","),
             Err(err) => format!("error {err:?}"),
