@@ -99,7 +99,11 @@ fn a_failed_health_check_exits_non_zero() {
     let install = airlock(&[&["install"], &at[..], &[wasm.as_str()]].concat());
     assert!(install.status.success(), "{}", text(&install.stderr));
     let app = "acme.ship-on-payment";
-    let approve = airlock(&[&["approve"], &at[..], &[app]].concat());
+    let waiting = airlock(&[&["prompt"], &at[..], &[app, "--json"]].concat());
+    assert!(waiting.status.success(), "{}", text(&waiting.stderr));
+    let waiting: serde_json::Value = serde_json::from_slice(&waiting.stdout).unwrap();
+    let digest = waiting["digest"].as_str().unwrap();
+    let approve = airlock(&[&["approve"], &at[..], &[app, "--digest", digest]].concat());
     assert!(approve.status.success(), "{}", text(&approve.stderr));
     // No gateway answers (and its key is not set): the check fails, and says so.
     let checked = airlock(&[&["check"], &at[..], &[app]].concat());
