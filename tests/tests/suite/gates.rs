@@ -177,12 +177,10 @@ async fn log_lines_count_against_the_host_call_quota() {
         "{} lines past a quota of 10 host calls",
         report.logs.len()
     );
-    assert_eq!(
-        report.result,
-        CallResult::Aborted {
-            reason: AbortReason::HostCalls { limit: 10 }
-        }
-    );
+    // The lines past the quota were refused as host calls (the call itself ends at the next
+    // epoch tick, if it has not returned by then).
+    let log = report.accesses.iter().find(|a| a.operation == "log.write");
+    assert!(log.is_some_and(|a| a.failed >= 40), "{:?}", report.accesses);
     db.finish().await;
 }
 
