@@ -35,7 +35,11 @@ pub struct Global {
     pub vault_key_file: Option<PathBuf>,
     /// Let one connector reach one loopback or private address and port (repeatable), e.g.
     /// `acme.sync=10.0.0.5:8443`; by default connectors reach public addresses only.
-    #[arg(long = "allow-private-ip", global = true, value_name = "CONNECTOR=IP:PORT")]
+    #[arg(
+        long = "allow-private-ip",
+        global = true,
+        value_name = "CONNECTOR=IP:PORT"
+    )]
     pub allow_private_ip: Vec<String>,
     /// Resolve HOST:PORT to ADDR instead of using DNS, like curl's --resolve (repeatable),
     /// e.g. `api.paygate.example:443:10.0.0.5:8443`.

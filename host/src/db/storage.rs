@@ -5,9 +5,7 @@
 use sqlx::Row;
 
 use super::Db;
-use crate::commerce::{
-    ConnectorStorage, DataError, StorageError, StorageQuota, prefix_successor,
-};
+use crate::commerce::{ConnectorStorage, DataError, StorageError, StorageQuota, prefix_successor};
 use crate::ids::InstallationId;
 
 /// The query `list-keys` runs for a prefix with a successor: a range of the primary key

@@ -131,7 +131,9 @@ impl CommerceData for Gated<dyn CommerceData> {
         status: FulfillmentStatus,
     ) -> Result<bool, DataError> {
         let _permit = self.permit().await?;
-        self.inner.set_fulfillment_status(merchant, id, status).await
+        self.inner
+            .set_fulfillment_status(merchant, id, status)
+            .await
     }
     async fn set_financial_status(
         &self,

@@ -227,7 +227,10 @@ mod tests {
         let sidecar: SocketAddr = "10.0.0.5:8443".parse().unwrap();
         let policy = NetworkPolicy::default().allow_private("acme.sync", sidecar);
         assert!(policy.reachable("acme.sync", &sidecar));
-        assert!(!policy.reachable("other.app", &sidecar), "another connector");
+        assert!(
+            !policy.reachable("other.app", &sidecar),
+            "another connector"
+        );
         let other_port: SocketAddr = "10.0.0.5:22".parse().unwrap();
         assert!(!policy.reachable("acme.sync", &other_port), "another port");
         let public: SocketAddr = "93.184.216.34:443".parse().unwrap();

@@ -2,7 +2,6 @@
 //! (logs, plain and encoded; its summary; its errors; a provider that echoes the key back),
 //! and the key appears nowhere the host writes: reports, the audit log, the database.
 
-
 use airlock_host::manifest::Topic;
 use airlock_host::outbound::NetworkPolicy;
 use airlock_host::vault::VaultKey;

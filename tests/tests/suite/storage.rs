@@ -47,7 +47,8 @@ async fn storage_fills_to_the_installations_quota_and_is_refused_with_a_typed_er
 
         let filled = probe(&host, &demo_store(), &ours, "storage.fill 20 100 k").await;
         assert!(
-            filled.starts_with("stored 8 then err LimitExceeded(") && filled.contains("8 keys"),
+            filled.starts_with("stored 8 then err HostError::LimitExceeded(")
+                && filled.contains("8 keys"),
             "{filled}"
         );
         // Replacing a key it holds still works; the refused writes left nothing behind.
@@ -62,7 +63,8 @@ async fn storage_fills_to_the_installations_quota_and_is_refused_with_a_typed_er
         // Bytes too: 60 KiB values, the second does not fit 64 KiB.
         let big = probe(&host, &other_store(), &theirs, "storage.fill 3 61440 big").await;
         assert!(
-            big.starts_with("stored 1 then err LimitExceeded(") && big.contains("65536 bytes"),
+            big.starts_with("stored 1 then err HostError::LimitExceeded(")
+                && big.contains("65536 bytes"),
             "{big}"
         );
         // Deleting frees room again.
@@ -92,11 +94,24 @@ async fn list_keys_returns_the_prefix_range_in_order_and_at_most_1000() {
         assert_eq!(listed, r#"ok ["a%1"]"#, "`%` is a plain character");
         let listed = probe(&host, &demo_store(), &id, "storage.keys a_").await;
         assert_eq!(listed, r#"ok ["a_2"]"#, "`_` is a plain character");
-        // 1200 keys under `p`, written in two calls (each has 1000 host calls).
+        // 1200 keys under `p`, written straight into the table in one transaction (through
+        // the probe they would take 1200 host calls and several seconds).
+        let mut tx = host.db().pool().begin().await.unwrap();
         for half in ["p0", "p1"] {
-            let command = format!("storage.fill 600 1 {half}");
-            assert_eq!(probe(&host, &demo_store(), &id, &command).await, "stored 600");
+            for i in 0..600 {
+                sqlx::query(
+                    "INSERT INTO connector_storage (installation_id, key, value, updated_at) \
+                     VALUES ($1, $2, $3, 0)",
+                )
+                .bind(id.as_str())
+                .bind(format!("{half}{i:05}"))
+                .bind(vec![1u8])
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
         }
+        tx.commit().await.unwrap();
         let counted = probe(&host, &demo_store(), &id, "storage.count p").await;
         assert_eq!(counted, r#"ok "1000 \"p000000\"..\"p100399\"""#);
         db.finish().await;
@@ -193,8 +208,8 @@ async fn block_storage_writes(url: &str, backend: Backend) -> sqlx::AnyConnectio
         Backend::Sqlite => &["BEGIN IMMEDIATE"],
         Backend::Postgres => &["BEGIN", "LOCK TABLE connector_storage IN EXCLUSIVE MODE"],
     };
-    for &statement in statements {
-        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    for statement in statements {
+        sqlx::query(*statement).execute(&mut conn).await.unwrap();
     }
     conn
 }
@@ -275,7 +290,11 @@ async fn one_merchants_storage_heavy_calls_leave_connections_for_another_merchan
             "{backend:?}: the other merchant's call got no connection: {}",
             summary(&report)
         );
-        assert!(summary(&report).ends_with("| ok None"), "{}", summary(&report));
+        assert!(
+            summary(&report).ends_with("| ok None"),
+            "{}",
+            summary(&report)
+        );
         for heavy in heavies {
             heavy.await.unwrap();
         }
@@ -290,10 +309,7 @@ async fn the_sql_backend_keeps_usage_exact_across_replacements_and_deletes() {
         let host = TestHost::new(&db).build().await;
         let id = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
         let storage = SqlStorage::new(host.db().clone());
-        let quota = airlock_host::commerce::StorageQuota {
-            bytes: 20,
-            keys: 2,
-        };
+        let quota = airlock_host::commerce::StorageQuota { bytes: 20, keys: 2 };
         // "k" + 9 bytes = 10; replacing it with 19 bytes makes 20: exactly the quota.
         storage.set(&id, "k", b"123456789", quota).await.unwrap();
         storage.set(&id, "k", &[1; 19], quota).await.unwrap();
