@@ -321,7 +321,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             stderr_lines(&kept, &call),
-            ["panicked: key [REDACTED] [2J", "second line"]
+            // The escape byte is shown, never passed to a terminal.
+            ["panicked: key [REDACTED]\\u{1b}[2J", "second line"]
         );
         // Past the kept bytes: the cut line goes, whatever it held.
         let tail = format!("{}sk_live_SEC", "y".repeat(STDERR_KEPT));
