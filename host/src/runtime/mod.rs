@@ -8,11 +8,12 @@
 //! - `invoke`: one call, as set-up, epoch callback, run and finish;
 //! - `abort`: how a call that did not return is classified and its text cleaned;
 //! - `admission`: each merchant's share of the engine's instance pool;
-//! - `wasi`: the WASI functions whose host-side work Airlock bounds per call.
+//! - `wasi`: the WASI functions whose host-side work Airlock bounds per call;
+//! - `cache`: the compiled components, least recently used evicted past a bound.
 
 mod abort;
-mod cache;
 mod admission;
+mod cache;
 mod engine;
 mod invoke;
 mod limiter;

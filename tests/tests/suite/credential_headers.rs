@@ -4,7 +4,6 @@
 //! providers), and an echo of it in a response header is redacted even when the value is
 //! not plain ASCII.
 
-
 use airlock_host::Limits;
 use airlock_host::outbound::NetworkPolicy;
 use airlock_host::vault::VaultKey;
