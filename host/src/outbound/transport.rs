@@ -83,8 +83,7 @@ impl Job {
         fills: Vec<(HeaderName, Template)>,
     ) -> Sent {
         let received = Arc::new(AtomicU64::new(0));
-        let result = self.send(request, fills, received.clone()).await;
-        let mut entry = OutboundCall {
+        let sent = OutboundCall {
             origin: self.origin.to_string(),
             method: self.method.clone(),
             status: None,
@@ -92,22 +91,31 @@ impl Job {
             refused: false,
             cause: None,
             bytes_received: 0,
-            elapsed_ms: self.started.elapsed().as_millis() as u64,
+            elapsed_ms: 0,
         };
+        let slot = self.call.begin_outbound(sent, received.clone());
+        let result = self.send(request, fills, received).await;
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
         match result {
             Ok((response, io)) => {
-                entry.status = Some(response.status().as_u16());
-                entry.cause = provider_cause(response.status().as_u16(), response.headers());
-                self.call.record_outbound(entry, received);
+                let status = response.status().as_u16();
+                let cause = provider_cause(status, response.headers());
+                self.call.settle_outbound(slot, |entry| {
+                    entry.status = Some(status);
+                    entry.cause = cause;
+                    entry.elapsed_ms = elapsed_ms;
+                });
                 Ok((response, io))
             }
             Err(failure) => {
-                entry.cause = (!failure.refused)
-                    .then(|| transport_cause(&failure.error))
-                    .flatten();
-                entry.error = Some(failure.shown);
-                entry.refused = failure.refused;
-                self.call.record_outbound(entry, received);
+                self.call.settle_outbound(slot, |entry| {
+                    entry.cause = (!failure.refused)
+                        .then(|| transport_cause(&failure.error))
+                        .flatten();
+                    entry.error = Some(failure.shown);
+                    entry.refused = failure.refused;
+                    entry.elapsed_ms = elapsed_ms;
+                });
                 Err(failure.error)
             }
         }
