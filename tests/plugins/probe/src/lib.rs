@@ -96,10 +96,8 @@ fn one(command: &str) -> Result<String, ConnectorError> {
             // `storage.fill N SIZE PREFIX`: N keys PREFIX00000… of SIZE bytes, stopping at the
             // first refusal, which is shown.
             "storage.fill" => {
-                let (n, size): (usize, usize) = (
-                    arg(1).parse().unwrap_or(1),
-                    arg(2).parse().unwrap_or(1),
-                );
+                let (n, size): (usize, usize) =
+                    (arg(1).parse().unwrap_or(1), arg(2).parse().unwrap_or(1));
                 let mut stored = 0;
                 let mut refusal = String::new();
                 for i in 0..n {
