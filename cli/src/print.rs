@@ -220,7 +220,13 @@ pub fn report_text(r: &InvocationReport) -> String {
 /// One line per kind of outcome of each host operation the call made.
 fn access_lines(r: &InvocationReport, out: &mut String) {
     for a in &r.accesses {
-        let scope = a.scope.map(|s| s.as_str()).unwrap_or("own storage");
+        // Calls that need no scope are the app's own storage, its log and its requests.
+        let unscoped = if a.operation.starts_with("storage.") {
+            "own storage"
+        } else {
+            "no scope needed"
+        };
+        let scope = a.scope.map(|s| s.as_str()).unwrap_or(unscoped);
         if a.allowed > 0 {
             out.push_str(&format!(
                 "  allowed  {:<30} {:<24} {} call(s), {} record(s)\n",
