@@ -2,37 +2,11 @@
 //! with a non-zero exit (never a panic) for bad input.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::process::{Command, Output};
 
-/// The example pay-then-ship connector, built from `plugins/ship-on-payment` by this crate's
-/// build script.
-const SHIP_ON_PAYMENT_WASM: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/ship_on_payment.wasm"));
-
-fn airlock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("AIRLOCK_DB")
-        .output()
-        .expect("run airlock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The command failed cleanly (no panic, non-zero exit) and its error says `says`.
-fn fails_saying(out: &Output, says: &str) {
-    no_panic(out);
-    assert!(!out.status.success(), "expected a failure");
-    let err = text(&out.stderr);
-    assert!(err.contains(says), "expected `{says}` in {err}");
-}
-
-fn no_panic(out: &Output) {
-    let err = text(&out.stderr);
-    assert!(!err.contains("panicked"), "airlock panicked: {err}");
-}
+use common::{SHIP_ON_PAYMENT_WASM, airlock, fails_saying, no_panic, text};
 
 #[test]
 fn demo_installs_approves_delivers_and_shows_a_refused_call() {

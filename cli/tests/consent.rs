@@ -1,23 +1,9 @@
 //! `approve` names the version the merchant saw, and `prompt` prints what waits.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+mod common;
 
-/// The example pay-then-ship connector, built by this crate's build script.
-const SHIP_ON_PAYMENT_WASM: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/ship_on_payment.wasm"));
-
-fn airlock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("AIRLOCK_DB")
-        .output()
-        .expect("run airlock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{SHIP_ON_PAYMENT_WASM, airlock, text};
 
 #[test]
 fn approve_needs_the_digest_that_waits_and_prompt_shows_it() {

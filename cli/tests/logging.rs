@@ -4,17 +4,9 @@
 
 use std::process::{Command, Output};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
 
-/// The command failed cleanly (no panic, non-zero exit) and its error says `says`.
-fn fails_saying(out: &Output, says: &str) {
-    let err = text(&out.stderr);
-    assert!(!err.contains("panicked"), "airlock panicked: {err}");
-    assert!(!out.status.success(), "expected a failure");
-    assert!(err.contains(says), "expected `{says}` in {err}");
-}
+use common::{fails_saying, text};
 
 /// `airlock` with `AIRLOCK_LOG` and `AIRLOCK_LOG_FORMAT` set (or cleared, for `None`).
 fn airlock_logging(args: &[&str], filter: Option<&str>, format: Option<&str>) -> Output {

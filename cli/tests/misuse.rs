@@ -3,27 +3,12 @@
 //! text built to spoof the operator's terminal.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// The example pay-then-ship connector, built from `plugins/ship-on-payment` by this crate's
-/// build script.
-const SHIP_ON_PAYMENT_WASM: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/ship_on_payment.wasm"));
+mod common;
 
-fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.args(args).env_remove("AIRLOCK_DB");
-    cmd
-}
-
-fn airlock(args: &[&str]) -> Output {
-    command(args).output().expect("run airlock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{SHIP_ON_PAYMENT_WASM, airlock, command, text};
 
 /// A fresh demo-store database under `dir` and the pay-then-ship artifact beside it.
 fn store(dir: &tempfile::TempDir) -> (String, String) {
