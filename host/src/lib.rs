@@ -51,8 +51,8 @@ pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgr
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
 pub use runtime::{
-    CallSetup, Connections, DataSources, MAX_POLL_LIST, MAX_RANDOM_REQUEST, MAX_RESOURCES,
-    Prepared, STDERR_KEPT, Sandbox, engine_config,
+    CallSetup, Connections, DataSources, MAX_COMPILE_CACHE_BYTES, MAX_POLL_LIST,
+    MAX_RANDOM_REQUEST, MAX_RESOURCES, Prepared, STDERR_KEPT, Sandbox, engine_config,
 };
 pub use status::{InstallationStatus, UnknownStatus};
 pub use views::{Approval, Emitted, Installation, Installed};

@@ -1,12 +1,14 @@
 //! The engine Airlock runs connectors on, and the epoch ticker that drives deadlines and fair
 //! sharing.
 
+use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use super::disk::EngineKey;
 use crate::fairness::EPOCH_TICK;
 use crate::limits::Limits;
 
@@ -23,6 +25,37 @@ pub(crate) const MEMORIES_PER_COMPONENT: u32 = 2;
 /// elements count against the call's one table cap.
 pub(crate) const TABLES_PER_COMPONENT: u32 = 4;
 
+/// The wasm stack of every call (engine-wide).
+const MAX_WASM_STACK: usize = 512 * 1024;
+
+/// Everything of Airlock's that goes into the engine configuration, derived from the limits:
+/// one value feeds both [`engine_config`] and the compile-cache key, so the key cannot miss
+/// a setting the configuration uses.
+#[derive(Hash)]
+struct Settings {
+    instances: u32,
+    core_instances: u32,
+    memory_bytes: usize,
+    table_elements: usize,
+    memories_per_component: u32,
+    tables_per_component: u32,
+    max_wasm_stack: usize,
+}
+
+impl Settings {
+    fn of(limits: &Limits) -> Settings {
+        Settings {
+            instances: limits.pool_instances.max(1),
+            core_instances: u32::try_from(limits.instances).unwrap_or(u32::MAX),
+            memory_bytes: limits.memory_bytes,
+            table_elements: limits.table_elements,
+            memories_per_component: MEMORIES_PER_COMPONENT,
+            tables_per_component: TABLES_PER_COMPONENT,
+            max_wasm_stack: MAX_WASM_STACK,
+        }
+    }
+}
+
 /// The engine configuration Airlock runs connectors under: component model, epoch
 /// interruption for deadlines, fuel for instruction budgets, a 512 KiB wasm stack (engine-wide:
 /// Wasmtime fixes it per engine, not per call), and a pooling allocator sized for `limits`
@@ -34,27 +67,40 @@ pub(crate) const TABLES_PER_COMPONENT: u32 = 4;
 /// component slot is free, and admitting calls against component slots (per merchant, see
 /// [`crate::runtime`]) admits them against the whole pool.
 pub fn engine_config(limits: &Limits) -> Config {
-    let instances = limits.pool_instances.max(1);
-    let core_instances = u32::try_from(limits.instances).unwrap_or(u32::MAX);
+    let s = Settings::of(limits);
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(core_instances))
-        .total_memories(instances.saturating_mul(MEMORIES_PER_COMPONENT))
-        .total_tables(instances.saturating_mul(TABLES_PER_COMPONENT))
-        .total_stacks(instances)
-        .max_memory_size(limits.memory_bytes)
-        .max_core_instances_per_component(core_instances)
-        .max_memories_per_component(MEMORIES_PER_COMPONENT)
-        .max_tables_per_component(TABLES_PER_COMPONENT)
-        .table_elements(limits.table_elements);
+    pool.total_component_instances(s.instances)
+        .total_core_instances(s.instances.saturating_mul(s.core_instances))
+        .total_memories(s.instances.saturating_mul(s.memories_per_component))
+        .total_tables(s.instances.saturating_mul(s.tables_per_component))
+        .total_stacks(s.instances)
+        .max_memory_size(s.memory_bytes)
+        .max_core_instances_per_component(s.core_instances)
+        .max_memories_per_component(s.memories_per_component)
+        .max_tables_per_component(s.tables_per_component)
+        .table_elements(s.table_elements);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
         .consume_fuel(true)
-        .max_wasm_stack(512 * 1024)
+        .max_wasm_stack(s.max_wasm_stack)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
+}
+
+/// The compile-cache key of `engine`, made by [`engine_config`] from `limits`: Wasmtime's own
+/// compatibility hash (target, compiler flags, tunables, wasm features and Wasmtime's
+/// version: what compiled code depends on) plus Airlock's settings and version. The pool
+/// sizes do not change compiled code today; keying on them too means any change of the
+/// engine configuration starts a fresh set of files, at the price of one compile per
+/// connector after a limits change.
+pub(super) fn engine_key(engine: &Engine, limits: &Limits) -> EngineKey {
+    EngineKey::of(|mut hasher| {
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Settings::of(limits).hash(&mut hasher);
+        env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    })
 }
 
 /// Tick `engine`'s epoch every [`EPOCH_TICK`] on a thread of its own until `stop` is set.

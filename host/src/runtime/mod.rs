@@ -9,11 +9,13 @@
 //! - `abort`: how a call that did not return is classified and its text cleaned;
 //! - `admission`: each merchant's share of the engine's instance pool;
 //! - `wasi`: the WASI functions whose host-side work Airlock bounds per call;
-//! - `cache`: the compiled components, least recently used evicted past a bound.
+//! - `cache`: the compiled components in memory, least recently used evicted past a bound;
+//! - `disk`: compiled components on disk, checked before they are loaded (the only `unsafe`).
 
 mod abort;
 mod admission;
 mod cache;
+mod disk;
 mod engine;
 mod invoke;
 mod limiter;
@@ -21,13 +23,15 @@ mod state;
 mod wasi;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
+pub use disk::MAX_COMPILE_CACHE_BYTES;
 pub use engine::engine_config;
 pub use wasi::{MAX_POLL_LIST, MAX_RANDOM_REQUEST, MAX_RESOURCES, STDERR_KEPT};
 
@@ -129,14 +133,20 @@ impl CallSetup {
     }
 }
 
-/// The sandbox on its own: the engine, the linker and the compiled-component cache. [`crate::Host`]
-/// adds the registry, approvals and audit on top; a platform with its own registry can embed
-/// this directly.
+/// The sandbox on its own: the engine, the linker and the compiled-component caches (in
+/// memory, and on disk with [`Sandbox::compile_cache`]). [`crate::Host`] adds the registry,
+/// approvals and audit on top; a platform with its own registry can embed this directly.
 pub struct Sandbox {
     engine: Engine,
     network: Arc<Network>,
     linker: Linker<HostState>,
     cache: Mutex<cache::Cache<Prepared>>,
+    /// What compiled code of this engine is compatible with (names its files on disk).
+    engine_key: disk::EngineKey,
+    disk: Option<disk::DiskCache>,
+    /// Components compiled (not loaded from disk), and loaded from disk.
+    compiles: AtomicU64,
+    disk_loads: AtomicU64,
     shares: Shares,
     admission: admission::Admission,
     stop: Arc<AtomicBool>,
@@ -163,6 +173,10 @@ impl Sandbox {
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = engine::start_ticker(&engine, &stop)?;
         Ok(Sandbox {
+            engine_key: engine::engine_key(&engine, limits),
+            disk: None,
+            compiles: AtomicU64::new(0),
+            disk_loads: AtomicU64::new(0),
             engine,
             network,
             linker,
@@ -177,7 +191,40 @@ impl Sandbox {
         })
     }
 
-    /// The prepared component of `digest`, if compiled already.
+    /// Also keep compiled components in `dir` (created 0700 if missing), so that another
+    /// sandbox or process with the same engine configuration loads them instead of compiling
+    /// (at most [`MAX_COMPILE_CACHE_BYTES`], least recently used evicted). A directory that
+    /// cannot be used (not writable, another user's, not a directory) is logged as a warning
+    /// and the sandbox keeps compiled components in memory only.
+    pub fn compile_cache(mut self, dir: impl AsRef<Path>) -> Sandbox {
+        let dir = dir.as_ref();
+        match disk::DiskCache::open(dir, self.engine_key, MAX_COMPILE_CACHE_BYTES) {
+            Ok(cache) => self.disk = Some(cache),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e,
+                    "the compile cache directory cannot be used: compiled components are kept in memory only");
+                self.disk = None;
+            }
+        }
+        self
+    }
+
+    /// The directory compiled components are kept in, if any (see [`Sandbox::compile_cache`]).
+    pub fn compile_cache_dir(&self) -> Option<&Path> {
+        self.disk.as_ref().map(disk::DiskCache::dir)
+    }
+
+    /// How many components this sandbox compiled (not counting those loaded from disk).
+    pub fn compiles(&self) -> u64 {
+        self.compiles.load(Ordering::Relaxed)
+    }
+
+    /// How many compiled components this sandbox loaded from its compile cache directory.
+    pub fn disk_loads(&self) -> u64 {
+        self.disk_loads.load(Ordering::Relaxed)
+    }
+
+    /// The prepared component of `digest`, if in memory.
     pub fn cached(&self, digest: &Digest) -> Option<Arc<Prepared>> {
         self.cache
             .lock()
@@ -185,40 +232,88 @@ impl Sandbox {
             .get(digest)
     }
 
-    /// Drop the compiled component of `digest` (its artifact is gone).
+    /// Drop the compiled component of `digest`, in memory and on disk (its artifact is gone).
     pub fn forget(&self, digest: &Digest) {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(digest);
+        if let Some(disk) = &self.disk {
+            disk.remove(digest);
+        }
     }
 
     /// Check imports against the manifest (from the bytes, before compiling: a refusal never
-    /// waits for a compile), compile, and link; cached by digest (a bounded cache: see
-    /// `cache`). CPU-heavy on a cache miss: call from a blocking thread.
+    /// waits for a compile), compile, and link; cached by digest in memory (a bounded cache:
+    /// see `cache`) and, with [`Sandbox::compile_cache`], on disk.
+    /// CPU-heavy when neither has it: call from a blocking thread.
     pub fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, ArtifactError> {
-        if let Some(hit) = self.cached(&artifact.digest) {
-            return Ok(hit);
+        if let Some(ready) = self.prepare_compiled(artifact)? {
+            return Ok(ready);
         }
         let needs = crate::imports::check(&artifact.bytes, &artifact.manifest)?;
+        self.compiles.fetch_add(1, Ordering::Relaxed);
         let component = Component::new(&self.engine, &artifact.bytes[..])
             .map_err(|e| ArtifactError::Compile(format!("{e:#}")))?;
+        let prepared = self.link(artifact, &component, needs)?;
+        // Only a component that passed the import check is kept: a refused upload must not
+        // take the place of an installed connector's file.
+        if let Some(disk) = &self.disk {
+            disk.store(&artifact.digest, &component);
+        }
+        Ok(self.keep(artifact, prepared))
+    }
+
+    /// The prepared component of `artifact` from memory or from the compile cache directory;
+    /// `None` if it would have to be compiled. Never compiles; loading from disk takes
+    /// milliseconds (call from a blocking thread all the same).
+    pub fn prepare_compiled(
+        &self,
+        artifact: &Artifact,
+    ) -> Result<Option<Arc<Prepared>>, ArtifactError> {
+        if let Some(hit) = self.cached(&artifact.digest) {
+            return Ok(Some(hit));
+        }
+        let Some(disk) = &self.disk else {
+            return Ok(None);
+        };
+        let Some(component) = disk.load(&self.engine, &artifact.digest) else {
+            return Ok(None);
+        };
+        self.disk_loads.fetch_add(1, Ordering::Relaxed);
+        let needs = crate::imports::check(&artifact.bytes, &artifact.manifest)?;
+        let prepared = self.link(artifact, &component, needs)?;
+        Ok(Some(self.keep(artifact, prepared)))
+    }
+
+    /// Link a compiled component whose imports passed the check (`needs` is what they ask).
+    fn link(
+        &self,
+        artifact: &Artifact,
+        component: &Component,
+        needs: ScopeSet,
+    ) -> Result<Prepared, ArtifactError> {
         let pre = self
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .and_then(ConnectorPre::new)
             .map_err(|e| ArtifactError::Compile(format!("{e:#}")))?;
-        let prepared = Arc::new(Prepared {
+        Ok(Prepared {
             connections: Connections::of(&artifact.manifest),
             manifest: artifact.manifest.clone(),
             needs,
             pre,
-        });
+        })
+    }
+
+    /// Keep `prepared` in memory under the artifact's digest.
+    fn keep(&self, artifact: &Artifact, prepared: Prepared) -> Arc<Prepared> {
+        let prepared = Arc::new(prepared);
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(artifact.digest, prepared.clone(), artifact.bytes.len());
-        Ok(prepared)
+        prepared
     }
 
     /// Parse, compile and check an artifact (cached by digest). CPU-heavy on a cache miss.
