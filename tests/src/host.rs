@@ -5,6 +5,7 @@
 //! let host = TestHost::new(&db).limits(limits).network(policy).vault(key).build().await;
 //! ```
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use airlock_host::commerce::{CommerceData, ConnectorStorage};
@@ -28,6 +29,7 @@ pub struct TestHost<'a> {
     require_signatures: bool,
     commerce: Option<CommerceFrom<'a>>,
     storage: Option<Arc<dyn ConnectorStorage>>,
+    compile_cache: Option<PathBuf>,
     seed: bool,
 }
 
@@ -48,6 +50,7 @@ impl<'a> TestHost<'a> {
             require_signatures: false,
             commerce: None,
             storage: None,
+            compile_cache: None,
             seed: true,
         }
     }
@@ -89,13 +92,20 @@ impl<'a> TestHost<'a> {
         self
     }
 
+    /// Keep compiled components in `dir` (default: memory only).
+    pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.compile_cache = Some(dir.into());
+        self
+    }
+
     /// Do not seed the demo store (a second host over a database another host seeded).
     pub fn unseeded(mut self) -> Self {
         self.seed = false;
         self
     }
 
-    /// Open and migrate the database, start the host, and seed the demo store.
+    /// Open and migrate the database, start the host (its active installations prepared),
+    /// and seed the demo store.
     pub async fn build(self) -> Host {
         let db = Db::connect(&self.url)
             .await
@@ -113,7 +123,10 @@ impl<'a> TestHost<'a> {
         if let Some(storage) = self.storage {
             builder = builder.storage(storage);
         }
-        let host = builder.build().expect("start host");
+        if let Some(dir) = self.compile_cache {
+            builder = builder.compile_cache(dir);
+        }
+        let host = builder.open().await.expect("start host");
         if self.seed {
             demo::seed(&host).await.expect("seed demo store");
         }

@@ -442,6 +442,21 @@ pub(crate) async fn approve(
 }
 
 /// The stored component bytes of a digest.
+/// The digests (hex) of what active installations of every merchant run, each once: what a
+/// host prepares when it opens.
+pub(crate) async fn active_digests(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT digest FROM installations WHERE status = 'active' ORDER BY digest",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .map_err(DbError::sql("read active installations"))?;
+    rows.iter()
+        .map(|r| r.try_get("digest"))
+        .collect::<Result<_, _>>()
+        .map_err(DbError::sql("read active installations"))
+}
+
 pub(crate) async fn component(db: &Db, digest: &str) -> Result<Option<Vec<u8>>, DbError> {
     let row = sqlx::query("SELECT component FROM artifacts WHERE digest = $1")
         .bind(digest)

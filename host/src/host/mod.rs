@@ -11,6 +11,7 @@ mod install;
 mod invoke;
 mod lifecycle;
 mod limits;
+mod prepare;
 mod provenance;
 mod slots;
 mod upgrade;
@@ -20,8 +21,8 @@ pub use credentials::{SecretChanged, SecretStatus};
 pub use lifecycle::Uninstalled;
 pub use upgrade::Upgraded;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Semaphore;
 
@@ -40,7 +41,7 @@ use crate::limits::Limits;
 use crate::live::Signals;
 use crate::manifest::Manifest;
 use crate::outbound::NetworkPolicy;
-use crate::runtime::{DataSources, Prepared, Sandbox};
+use crate::runtime::{DataSources, Sandbox};
 use crate::vault::VaultKey;
 
 use slots::Slots;
@@ -55,9 +56,18 @@ pub struct HostBuilder {
     storage: Option<Arc<dyn ConnectorStorage>>,
     vault_key: Option<VaultKey>,
     network: NetworkPolicy,
+    compile_cache: Option<PathBuf>,
 }
 
 impl HostBuilder {
+    /// Keep compiled components in `dir` (created 0700 if missing), so a restarted host loads
+    /// them instead of compiling (default: memory only). A directory that cannot be used is
+    /// logged as a warning and the host runs with memory only. See [`crate::Sandbox::compile_cache`].
+    pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.compile_cache = Some(dir.into());
+        self
+    }
+
     /// The key that seals and opens connectors' secrets. Without one, secrets can be listed
     /// but not set or used.
     pub fn vault_key(mut self, key: VaultKey) -> Self {
@@ -102,10 +112,22 @@ impl HostBuilder {
         self
     }
 
-    /// Start the engine.
+    /// Start the engine and prepare every active installation's component (from the compile
+    /// cache, or compiled now), so no event waits for a compile: how a host should be opened.
+    pub async fn open(self) -> Result<Host, Error> {
+        let host = self.build()?;
+        host.prepare_installed().await?;
+        Ok(host)
+    }
+
+    /// Start the engine without preparing anything: the first call of each installation
+    /// then loads or compiles its component ([`HostBuilder::open`] does that up front).
     pub fn build(self) -> Result<Host, Error> {
-        let runtime = Sandbox::with_network(&self.limits, self.network)
+        let mut runtime = Sandbox::with_network(&self.limits, self.network)
             .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        if let Some(dir) = &self.compile_cache {
+            runtime = runtime.compile_cache(dir);
+        }
         let secrets = Arc::new(Secrets::new(self.db.clone(), self.vault_key.map(Arc::new)));
         let sources = DataSources {
             secrets: Some(secrets.clone()),
@@ -121,7 +143,6 @@ impl HostBuilder {
             running: Slots::default(),
             gates,
             compiling: Arc::new(Semaphore::new(MAX_CONCURRENT_COMPILES)),
-            compiles: Arc::new(AtomicU64::new(0)),
             secrets,
             grants: Arc::new(SqlGrants::new(self.db.clone())),
             db: self.db,
@@ -153,8 +174,6 @@ pub struct Host {
     gates: gate::MerchantGates,
     /// Compilations allowed to run at once.
     compiling: Arc<Semaphore>,
-    /// Compilations so far (see [`Host::compiles`]).
-    compiles: Arc<AtomicU64>,
 }
 
 /// Components a host compiles at once; more uploads wait their turn.
@@ -172,12 +191,14 @@ impl Host {
             storage: None,
             vault_key: None,
             network: NetworkPolicy::default(),
+            compile_cache: None,
         }
     }
 
-    /// Open `url` (SQLite or PostgreSQL), migrate it, and start a host with defaults.
+    /// Open `url` (SQLite or PostgreSQL), migrate it, and start a host with defaults
+    /// (compiled components in memory only), its active installations prepared.
     pub async fn open(url: &str) -> Result<Host, Error> {
-        Host::builder(Db::connect(url).await?).build()
+        Host::builder(Db::connect(url).await?).open().await
     }
 
     /// The database.
@@ -230,17 +251,6 @@ impl Host {
             .ok_or_else(|| DbError::Corrupt(format!("artifact {} is missing", row.digest)).into())
     }
 
-    /// The compiled component of an installation: from the cache, or loaded from the
-    /// database and compiled (another node may have installed it).
-    async fn prepared_for(&self, row: &InstallationRow) -> Result<Arc<Prepared>, Error> {
-        let digest = registry::parse_digest(&row.digest)?;
-        if let Some(hit) = self.runtime.cached(&digest) {
-            return Ok(hit);
-        }
-        let artifact = self.stored_artifact(&row.digest).await?;
-        self.prepare(&artifact).await
-    }
-
     /// The artifact stored under `digest` (hex), its bytes hashed again on the way out: a
     /// byte changed in the database is refused as
     /// [`ArtifactError::StoredDigestMismatch`](crate::artifact::ArtifactError), never run.
@@ -251,38 +261,21 @@ impl Host {
         Ok(Artifact::from_stored(&bytes, digest)?)
     }
 
-    /// Check the imports of an artifact, then compile it off the async threads, at most
-    /// [`MAX_CONCURRENT_COMPILES`] at once: compiling is the costliest thing an upload makes
-    /// the host do, so a burst of uploads queues here instead of taking every core.
-    pub(crate) async fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, Error> {
-        if let Some(hit) = self.runtime.cached(&artifact.digest) {
-            return Ok(hit);
-        }
-        // The import check reads the bytes only: a refusal waits for no compile slot.
-        crate::imports::check(&artifact.bytes, &artifact.manifest)?;
-        let _permit = self
-            .compiling
-            .acquire()
-            .await
-            .map_err(|e| Error::Engine(e.to_string()))?;
-        let runtime = self.runtime.clone();
-        let artifact = artifact.clone();
-        let compiles = self.compiles.clone();
-        tokio::task::spawn_blocking(move || {
-            if runtime.cached(&artifact.digest).is_none() {
-                compiles.fetch_add(1, Ordering::Relaxed);
-            }
-            runtime.prepare(&artifact)
-        })
-        .await
-        .map_err(|e| Error::Engine(e.to_string()))?
-        .map_err(Error::from)
+    /// How many components this host has compiled (not counting those loaded from its
+    /// compile cache), for metrics and for tests that show a refusal came before any
+    /// compilation or that a restart compiled nothing.
+    pub fn compiles(&self) -> u64 {
+        self.runtime.compiles()
     }
 
-    /// How many components this host has compiled (cache misses), for metrics and for tests
-    /// that show a refusal came before any compilation.
-    pub fn compiles(&self) -> u64 {
-        self.compiles.load(Ordering::Relaxed)
+    /// How many compiled components this host loaded from its compile cache directory.
+    pub fn disk_loads(&self) -> u64 {
+        self.runtime.disk_loads()
+    }
+
+    /// The directory compiled components are kept in, if the host has one it can use.
+    pub fn compile_cache_dir(&self) -> Option<&Path> {
+        self.runtime.compile_cache_dir()
     }
 
     /// Delete the artifacts among `digests` (hex) that no installation runs or has waiting
