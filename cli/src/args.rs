@@ -45,6 +45,17 @@ pub struct Global {
     /// e.g. `api.paygate.example:443:10.0.0.5:8443`.
     #[arg(long, global = true, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
+    /// Where compiled connectors are kept between commands, so a command loads them instead
+    /// of compiling (0700, at most 2 GiB). Default: `<file>.compiled` next to a SQLite
+    /// database, `$XDG_CACHE_HOME/airlock/compiled` (or `~/.cache/...`) for PostgreSQL;
+    /// `off` keeps them in memory only.
+    #[arg(
+        long,
+        global = true,
+        env = "AIRLOCK_COMPILE_CACHE",
+        value_name = "DIR|off"
+    )]
+    pub compile_cache: Option<PathBuf>,
     /// Log format on stderr: human-readable text, or one JSON object per line. The level comes
     /// from `AIRLOCK_LOG` (e.g. `info`, `airlock_host=debug`; default `warn`).
     #[arg(

@@ -1,9 +1,12 @@
 //! `airlock demo`: a fresh database, the demo store seeded, the example connector installed and
 //! approved, one order event, and a refused call shown for what it is.
 
+use std::path::PathBuf;
+
 use anyhow::{Result, anyhow};
 use serde::Serialize;
 
+use airlock_host::db::Db;
 use airlock_host::demo::{DEMO_MERCHANT, seed};
 use airlock_host::grants::Scope;
 use airlock_host::ids::MerchantId;
@@ -32,9 +35,18 @@ pub struct DemoReport {
     pub cross_store: InvocationReport,
 }
 
-/// Run the demo against `url` (which should be a fresh database), prompting in `language`.
-pub async fn run(url: &str, language: Language) -> Result<DemoReport> {
-    let host = Host::open(url).await?;
+/// Run the demo against `url` (which should be a fresh database), prompting in `language`,
+/// keeping compiled components in `compile_cache` if given.
+pub async fn run(
+    url: &str,
+    compile_cache: Option<PathBuf>,
+    language: Language,
+) -> Result<DemoReport> {
+    let mut builder = Host::builder(Db::connect(url).await?);
+    if let Some(dir) = compile_cache {
+        builder = builder.compile_cache(dir);
+    }
+    let host = builder.open().await?;
     seed(&host).await?;
     let merchant = MerchantId::new(DEMO_MERCHANT);
     let mut installed = host

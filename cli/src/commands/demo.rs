@@ -1,6 +1,8 @@
 //! `airlock demo` and `airlock init`: the demo store, fresh with the example connector, or
 //! only seeded.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result, bail};
 
 use airlock_host::Host;
@@ -13,10 +15,18 @@ use crate::print;
 const DEMO_DB: &str = "sqlite://airlock-demo.db";
 
 /// `airlock demo`: a fresh store at `db` (default `airlock-demo.db`), then the whole tour.
-pub async fn demo(db: Option<String>, lang: Language, json: bool) -> Result<()> {
+/// The compile cache is kept: it holds no store data, and a second demo loads the connector
+/// from it instead of compiling.
+pub async fn demo(
+    db: Option<String>,
+    compile_cache: Option<PathBuf>,
+    lang: Language,
+    json: bool,
+) -> Result<()> {
     let url = db.unwrap_or_else(|| DEMO_DB.to_owned());
     fresh_sqlite(&url).await?;
-    let report = crate::demo::run(&url, lang).await?;
+    let cache = super::compile_cache_dir(compile_cache.as_deref(), &url);
+    let report = crate::demo::run(&url, cache, lang).await?;
     print::demo(&report, json)
 }
 

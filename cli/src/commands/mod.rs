@@ -7,6 +7,8 @@ mod keys;
 mod limits;
 mod secrets;
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, Result, bail};
 
 use airlock_host::Host;
@@ -41,7 +43,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         .context("--lang")?;
     // A publisher signs and an operator makes key files before there is any database.
     let command = match cli.command {
-        Command::Demo => return demo::demo(cli.global.db, lang, json).await,
+        Command::Demo => {
+            return demo::demo(cli.global.db, cli.global.compile_cache, lang, json).await;
+        }
         Command::Keys {
             action: KeysCommand::Generate(args),
         } => return keys::generate(&args.out, json),
@@ -116,7 +120,35 @@ async fn open_host(global: &Global, url: &str) -> Result<Host> {
     if let Some(key) = vault_key {
         builder = builder.vault_key(key);
     }
-    Ok(builder.build()?)
+    if let Some(dir) = compile_cache_dir(global.compile_cache.as_deref(), url) {
+        builder = builder.compile_cache(dir);
+    }
+    // Every active connector is loaded (or compiled) before the command runs, so an `emit`
+    // or `check` never waits for a compile.
+    Ok(builder.open().await?)
+}
+
+/// Where compiled components are kept: `--compile-cache` (`off`: nowhere), else
+/// `<file>.compiled` next to a SQLite file, else (PostgreSQL) the user's cache directory;
+/// nothing for an in-memory database. Every process opening the same database then shares
+/// one directory, and a restart loads instead of compiling.
+pub(crate) fn compile_cache_dir(flag: Option<&Path>, url: &str) -> Option<PathBuf> {
+    if let Some(dir) = flag {
+        return (dir != Path::new("off")).then(|| dir.to_owned());
+    }
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let memory = path.is_empty() || path.contains(":memory:") || query.contains("mode=memory");
+        return (!memory).then(|| PathBuf::from(format!("{path}.compiled")));
+    }
+    let cache_home = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache_home.join("airlock").join("compiled"))
 }
 
 /// `--allow-private-ip` and `--resolve` as a policy.
@@ -160,4 +192,32 @@ fn write_private_file(path: &std::path::Path, contents: &[u8]) -> Result<()> {
     })?;
     file.write_all(contents)
         .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compile_cache_sits_next_to_a_sqlite_file_unless_told_otherwise() {
+        let dir = |flag: Option<&str>, url| compile_cache_dir(flag.map(Path::new), url);
+        assert_eq!(
+            dir(None, "sqlite://shop.db"),
+            Some(PathBuf::from("shop.db.compiled"))
+        );
+        assert_eq!(
+            dir(None, "sqlite:/var/lib/a.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/a.db.compiled"))
+        );
+        assert_eq!(dir(None, "sqlite::memory:"), None);
+        assert_eq!(dir(None, "sqlite://x.db?mode=memory"), None);
+        assert_eq!(dir(Some("off"), "sqlite://shop.db"), None);
+        assert_eq!(
+            dir(Some("/srv/cc"), "postgres://h/db"),
+            Some(PathBuf::from("/srv/cc"))
+        );
+        if let Some(pg) = dir(None, "postgres://h/db") {
+            assert!(pg.ends_with("airlock/compiled"), "{}", pg.display());
+        }
+    }
 }
