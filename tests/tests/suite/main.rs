@@ -7,6 +7,7 @@
 
 mod bounds;
 mod capabilities;
+mod compile_cache;
 mod credential_headers;
 mod gates;
 mod hostile;
