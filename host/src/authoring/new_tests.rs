@@ -112,12 +112,13 @@ fn imported(language: Language, source: &str) -> BTreeSet<String> {
             .filter_map(|l| l.strip_prefix("from wit_world.imports import "))
             .flat_map(|names| names.split(','))
             .map(|n| n.trim().split(' ').next().unwrap_or("").replace('_', "-"))
-            .filter(|n| !n.is_empty() && n != "types" && !n.contains("wasi"))
+            // The contract's interfaces only: `outgoing-handler` and `streams` are wasi:http's.
+            .filter(|n| n != "types" && crate::capabilities::descriptor(n).is_some())
             .collect(),
         Language::Rust => {
             let uses: String = source
                 .split(';')
-                .filter(|s| s.trim_start().starts_with("use airlock_sdk::"))
+                .filter_map(|s| s.split("use airlock_sdk::").nth(1))
                 .collect();
             ["orders", "order_updates", "customers", "inventory", "inventory_updates"]
                 .into_iter()
