@@ -206,7 +206,11 @@ pub fn report_text(r: &InvocationReport) -> String {
     access_lines(r, &mut out);
     outbound_lines(r, &mut out);
     if let Some(cause) = r.cause() {
-        out.push_str(&format!("  cause: {}\n", cause.code()));
+        out.push_str(&format!(
+            "  cause: {} (check: {})\n",
+            cause.code(),
+            cause.what_to_check()
+        ));
     }
     for line in &r.logs {
         out.push_str(&format!("  log {:?}: {}\n", line.level, line.message));
@@ -425,4 +429,62 @@ pub fn limits_text(l: &airlock_host::Limits) -> String {
         l.storage_bytes / 1024,
         l.storage_keys
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use airlock_host::ids::InstallationId;
+    use airlock_host::{AbortReason, ConnectorFailure, Limits};
+
+    use super::*;
+
+    fn failed(error: ConnectorFailure) -> InvocationReport {
+        let mut report = InvocationReport::not_started(
+            &InstallationId::new("inst_1"),
+            "acme.sync",
+            None,
+            &Limits::default(),
+            AbortReason::Stopped,
+        );
+        report.result = CallResult::Failed { error };
+        report
+    }
+
+    #[test]
+    fn provider_side_causes_print_their_code_and_what_to_check() {
+        let report = failed(ConnectorFailure::PolicyRestricted {
+            message: "template not approved".into(),
+        });
+        let text = report_text(&report);
+        assert!(
+            text.contains("cause: policy-restricted (check: the provider's policy"),
+            "{text}"
+        );
+        assert!(text.contains("template not approved"), "{text}");
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(json["result"]["error"]["cause"], "policy-restricted");
+        for (cause, code) in [
+            (ConnectorFailure::CredentialsChanged, "credentials-changed"),
+            (
+                ConnectorFailure::VerificationRequired,
+                "verification-required",
+            ),
+            (ConnectorFailure::BillingIssue, "billing-issue"),
+            (ConnectorFailure::PlanExpired, "plan-expired"),
+            (
+                ConnectorFailure::ProviderApiChanged {
+                    message: "v1 retired".into(),
+                },
+                "provider-api-changed",
+            ),
+        ] {
+            let report = failed(cause);
+            assert!(
+                report_text(&report).contains(&format!("cause: {code} (check: ")),
+                "{code}"
+            );
+            let json = serde_json::to_value(&report).unwrap_or_default();
+            assert_eq!(json["result"]["error"]["cause"], code);
+        }
+    }
 }

@@ -29,13 +29,15 @@ pub enum ProviderCause {
     },
     /// The provider is down or answering with server errors.
     ProviderUnavailable,
+    /// The provider retired the endpoint (410 Gone): the connector must be updated.
+    ProviderApiChanged,
 }
 
 /// The cause `answer` points to, or `None` when its status is not a failure with a known
 /// cause (success, redirect, 404 and other 4xx): 401 means the credentials are wrong, or
 /// expired when `WWW-Authenticate` says so; 403 that the key lacks rights at the provider; 402
-/// a billing or usage limit; 429 rate limiting (with `Retry-After`, read relative to
-/// `now_unix_secs`); 5xx the provider being down.
+/// a billing or usage limit; 410 an endpoint the provider retired; 429 rate limiting (with
+/// `Retry-After`, read relative to `now_unix_secs`); 5xx the provider being down.
 pub fn provider_cause(answer: &ProviderAnswer<'_>, now_unix_secs: u64) -> Option<ProviderCause> {
     match answer.status {
         401 => {
@@ -49,6 +51,7 @@ pub fn provider_cause(answer: &ProviderAnswer<'_>, now_unix_secs: u64) -> Option
         }
         403 => Some(ProviderCause::InvalidCredentials),
         402 => Some(ProviderCause::UsageLimit),
+        410 => Some(ProviderCause::ProviderApiChanged),
         429 => Some(ProviderCause::RateLimited {
             retry_after_secs: answer
                 .retry_after
@@ -121,6 +124,10 @@ mod tests {
             provider_cause(&answer(402), 0),
             Some(ProviderCause::UsageLimit)
         );
+        assert_eq!(
+            provider_cause(&answer(410), 0),
+            Some(ProviderCause::ProviderApiChanged)
+        );
         assert_eq!(provider_cause(&answer(200), 0), None);
         assert_eq!(provider_cause(&answer(404), 0), None);
     }
@@ -131,6 +138,7 @@ mod tests {
             let expected = match status {
                 401 | 403 => Some(ProviderCause::InvalidCredentials),
                 402 => Some(ProviderCause::UsageLimit),
+                410 => Some(ProviderCause::ProviderApiChanged),
                 429 => Some(ProviderCause::RateLimited {
                     retry_after_secs: None,
                 }),

@@ -9,7 +9,7 @@ use wasmparser::{Encoding, Parser, Payload};
 
 use airlock_contract::{FrameError, frame_manifest, read_manifest_frame};
 
-use crate::grants::Scope;
+use crate::declarations::Missing;
 use crate::ids::Digest;
 use crate::manifest::{Manifest, ManifestError};
 
@@ -17,8 +17,11 @@ use crate::manifest::{Manifest, ManifestError};
 pub const MANIFEST_SECTION: &str = "airlock-manifest";
 /// Largest artifact accepted, in bytes.
 pub const MAX_ARTIFACT_BYTES: usize = 32 * 1024 * 1024;
-/// The contract version this host implements.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The contract version this host implements; components built against any 0.2.x run.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+/// How a publisher rebuilds a component against this host's contract.
+pub const REBUILD: &str = "rebuild against airlock:connector@0.2.0: update airlock-sdk and \
+    rebuild, or regenerate the WIT with `airlock wit --manifest airlock.toml --out wit`";
 
 /// Why an artifact was refused.
 #[derive(Debug, thiserror::Error)]
@@ -62,11 +65,8 @@ pub enum ArtifactError {
     /// Wasmtime could not compile it.
     #[error("the component does not compile: {0}")]
     Compile(String),
-    /// Built against a contract version this host does not implement.
-    #[error(
-        "the component imports `{import}`, built against airlock:connector@{version}; this host \
-         supports airlock:connector@{CONTRACT_VERSION} (0.1.x): rebuild with a matching airlock-sdk"
-    )]
+    /// Built against a contract version this host does not run (0.1, or a later one).
+    #[error("{}", contract_problem(.import, .version))]
     UnsupportedContract {
         /// The import name.
         import: String,
@@ -76,7 +76,7 @@ pub enum ArtifactError {
     /// Imports something this host does not provide.
     #[error(
         "the component imports `{import}`, which this host does not provide; connectors may import \
-         airlock:connector@{CONTRACT_VERSION} interfaces and the WASI 0.2 basics only"
+         airlock:connector@{CONTRACT_VERSION} interfaces, wasi:http and the WASI 0.2 basics only"
     )]
     UnknownImport {
         /// The import name.
@@ -128,27 +128,10 @@ pub enum ArtifactError {
         /// The digest of the bytes read.
         actual: String,
     },
-    /// Imports a function whose scope the manifest does not declare.
-    #[error(
-        "the component imports `{import}`, which needs the scope `{scope}`, but the manifest does \
-         not declare it: add `{scope}` to [[scopes.required]] or [[scopes.optional]] with a reason"
-    )]
-    UndeclaredScope {
-        /// The import, as `interface#function`.
-        import: String,
-        /// The scope it needs.
-        scope: Scope,
-    },
-    /// The component imports outbound HTTP or secrets its manifest does not declare.
-    #[error("the component imports `{import}`, but its manifest does not declare {what}: {fix}")]
-    UndeclaredConnection {
-        /// The import.
-        import: String,
-        /// What is missing.
-        what: &'static str,
-        /// How to declare it.
-        fix: &'static str,
-    },
+    /// Imports interfaces whose scopes (or a readable secret, or an origin) the manifest
+    /// does not declare: every one listed at once, each with the line that fixes it.
+    #[error("{}", undeclared(.0))]
+    UndeclaredScopes(Vec<Missing>),
 }
 
 /// A parsed artifact: its bytes, digest and validated manifest, not yet compiled.
@@ -223,6 +206,36 @@ fn find_manifest(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
         [one] => read_manifest_frame(one).map_err(ArtifactError::ManifestFrame),
         many => Err(ArtifactError::ManyManifests(many.len())),
     }
+}
+
+/// Why a contract version is refused, and how to rebuild.
+fn contract_problem(import: &str, version: &str) -> String {
+    let supported = semver::Version::parse(CONTRACT_VERSION).ok();
+    let older = match (semver::Version::parse(version), supported) {
+        (Ok(v), Some(s)) => v < s,
+        _ => false,
+    };
+    let which = if older {
+        "an older contract this host no longer runs"
+    } else {
+        "a contract version this host does not know"
+    };
+    format!(
+        "the component imports `{import}`, built against airlock:connector@{version}, {which}; \
+         this host runs airlock:connector@{CONTRACT_VERSION} (0.2.x): {REBUILD}"
+    )
+}
+
+/// Every missing declaration, one per line.
+fn undeclared(missing: &[Missing]) -> String {
+    let mut out = format!(
+        "the manifest does not declare what the component's imports need ({} to fix):",
+        missing.len()
+    );
+    for m in missing {
+        out.push_str(&format!("\n  - {m}"));
+    }
+    out
 }
 
 /// What is wrong with the manifest section, and what to do.

@@ -14,6 +14,7 @@ mod call;
 mod capabilities;
 pub mod commerce;
 pub mod db;
+mod declarations;
 pub mod demo;
 mod error;
 mod failure;
@@ -21,7 +22,7 @@ mod fairness;
 pub mod grants;
 mod host;
 pub mod ids;
-mod imports;
+pub mod imports;
 #[cfg(test)]
 mod layering;
 mod limits;
@@ -44,7 +45,7 @@ mod views;
 
 pub use call::{Access, OutboundCall};
 pub use capabilities::log::{LogLevel, LogLine};
-pub use capabilities::{CAPABILITIES, Descriptor, Requirement, requirement};
+pub use capabilities::{CAPABILITIES, Descriptor, Requirement, descriptor, requirement};
 pub use error::Error;
 pub use failure::ConnectorFailure;
 pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgraded, Waiting};

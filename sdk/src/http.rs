@@ -3,14 +3,19 @@
 //! addresses, body caps, the call's deadline) and fills `{{secret:NAME}}` header placeholders
 //! for origins the secret is declared for.
 //!
-//! ```ignore
+//! ```no_run
+//! use airlock_sdk::ConnectorError;
 //! use airlock_sdk::http::{self, Request};
 //!
-//! let response = Request::post("https://api.courier.example/v1/shipments")
-//!     .header("authorization", &format!("Bearer {}", http::secret("courier_key")))
-//!     .json(r#"{"order":"#1001"}"#)
-//!     .send()?            // host refusals and unreachable providers become ConnectorErrors
-//!     .error_for_status()?; // 401, 429, 5xx ... become the merchant-facing causes
+//! fn book_pickup() -> Result<(), ConnectorError> {
+//!     Request::post("https://api.courier.example/v1/shipments")
+//!         .header("authorization", &format!("Bearer {}", http::secret("courier_key")))
+//!         .json(r##"{"order":"#1001"}"##)
+//!         .send()? // host refusals and unreachable providers become ConnectorErrors
+//!         .error_for_status()?; // 401, 410, 429, 5xx ... become the merchant-facing causes
+//!     Ok(())
+//! }
+//! # let _ = book_pickup;
 //! ```
 
 mod error;

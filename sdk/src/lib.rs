@@ -5,7 +5,23 @@
 //! `.wasm` is the whole artifact, manifest included. The host checks the merchant's grant on
 //! every call; a call outside it returns [`HostError::Denied`] with the scope, never a crash.
 //!
-//! ```ignore
+//! Each module wraps one interface of the contract `airlock:connector@0.2.0`, and each
+//! interface needs exactly one scope or none: calling any function of a module makes the
+//! component import its interface, and the host refuses to install a component that imports
+//! an interface whose scope the manifest does not declare.
+//!
+//! | module | needs declared |
+//! | --- | --- |
+//! | [`orders`] | `orders:read` |
+//! | [`order_updates`] | `orders:write` |
+//! | [`customers`] | `customers:read` (contact fields: `customers:read-contact` too) |
+//! | [`inventory`] | `inventory:read` |
+//! | [`inventory_updates`] | `inventory:write` |
+//! | [`storage`], [`log`] | nothing: the connector's own space |
+//! | [`secrets`] | a secret declared `readable = true` |
+//! | [`http`] | an `[[http]]` origin for each server it calls |
+//!
+//! ```no_run
 //! use airlock_sdk::{Connector, ConnectorError, Event, Outcome, customers, log, orders};
 //!
 //! struct Notifier;
@@ -26,10 +42,12 @@
 //!     }
 //! }
 //!
-//! airlock_sdk::export!(Notifier, manifest = "../airlock.toml");
+//! airlock_sdk::export!(Notifier, manifest = "../examples/airlock.toml");
+//! # fn main() {}
 //! ```
 //!
-//! with `airlock.toml` beside `Cargo.toml`:
+//! with the manifest (here `examples/airlock.toml`; in a connector, usually `airlock.toml`
+//! beside `Cargo.toml`, named as `"../airlock.toml"` from `src/lib.rs`):
 //!
 //! ```toml
 //! id = "acme.order-notifier"
@@ -69,7 +87,9 @@ use __bindings::airlock::connector as raw;
 pub mod customers;
 pub mod http;
 pub mod inventory;
+pub mod inventory_updates;
 pub mod log;
+pub mod order_updates;
 pub mod orders;
 pub mod secrets;
 pub mod storage;
@@ -81,7 +101,14 @@ pub use raw::types::{
     InventoryLevel, LineItem, Money, Order, OrderQuery, Outcome, Scope,
 };
 
-/// What a connector implements. Both functions have defaults except `handle_event`.
+/// What a connector implements. `health_check` has a default; `handle_event` does not.
+///
+/// Return the [`ConnectorError`] that says where the merchant must look: the provider
+/// account (`auth-expired`, `invalid-credentials`, `credentials-changed`,
+/// `verification-required`), its billing (`billing-issue`, `plan-expired`, `usage-limit`), its
+/// rules (`policy-restricted` with the provider's words), the provider itself
+/// (`provider-unavailable`, `rate-limited`, `provider-api-changed`), the app's settings
+/// (`config`), or the grant (`permission-missing`, which `?` on a denied host call gives).
 pub trait Connector {
     /// Handle one event the connector subscribed to. Delivery is at least once: use
     /// `event.id` to skip repeats.

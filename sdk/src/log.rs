@@ -1,5 +1,9 @@
-//! `airlock:connector/log`: lines the merchant and the platform can read. Never log customer
-//! details or secrets.
+//! `airlock:connector/log`: lines the merchant and the platform can read. Needs no scope; the
+//! host caps the lines per call and their length. Never log customer details or secrets.
+//!
+//! ```no_run
+//! airlock_sdk::log::info("confirmation queued");
+//! ```
 
 use crate::raw::log::{Level, write};
 

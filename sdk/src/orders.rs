@@ -1,24 +1,32 @@
-//! `airlock:connector/orders`: the merchant's orders. Reads need `orders:read`, status
-//! changes `orders:write`.
+//! `airlock:connector/orders`: read the merchant's orders. Calling anything here makes the
+//! component import this interface, which needs `orders:read` declared in the manifest
+//! (changing an order is [`order_updates`](crate::order_updates), under `orders:write`).
+//!
+//! ```no_run
+//! use airlock_sdk::{ConnectorError, FulfillmentStatus, OrderQuery, orders};
+//!
+//! fn unshipped() -> Result<Vec<String>, ConnectorError> {
+//!     let query = OrderQuery {
+//!         fulfillment_status: Some(FulfillmentStatus::Unfulfilled),
+//!         financial_status: None,
+//!         created_after: None,
+//!         created_before: None,
+//!         limit: 20,
+//!     };
+//!     Ok(orders::list(query)?.into_iter().map(|o| o.number).collect())
+//! }
+//! # let _ = unshipped;
+//! ```
 
-use crate::{FinancialStatus, FulfillmentStatus, HostError, Order, OrderQuery, raw};
+use crate::{HostError, Order, OrderQuery, raw};
 
-/// One order by id. Needs `orders:read`.
+/// One order by id. Needs `orders:read`; another merchant's order is `NotFound`, like a
+/// missing one.
 pub fn get(id: &str) -> Result<Order, HostError> {
     raw::orders::get(id)
 }
 
-/// Orders matching `query`, newest first. Needs `orders:read`.
+/// Orders matching `query`, newest first (at most 100). Needs `orders:read`.
 pub fn list(query: OrderQuery) -> Result<Vec<Order>, HostError> {
     raw::orders::list(query)
-}
-
-/// Set the shipping state. Needs `orders:write`.
-pub fn set_fulfillment_status(id: &str, status: FulfillmentStatus) -> Result<(), HostError> {
-    raw::orders::set_fulfillment_status(id, status)
-}
-
-/// Set the payment state. Needs `orders:write`.
-pub fn set_financial_status(id: &str, status: FinancialStatus) -> Result<(), HostError> {
-    raw::orders::set_financial_status(id, status)
 }

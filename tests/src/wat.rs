@@ -27,11 +27,11 @@ pub fn wat_connector(id: &str, fields: &str, body: &str) -> Vec<u8> {
     (global.set $next (i32.add (local.get $at) (local.get 3)))
     (local.get $at))
   ;; result<outcome, connector-error> at 16: all zeros is ok(outcome(false, "")).
-  (func (export "airlock:connector/handler@0.1.0#handle-event")
+  (func (export "airlock:connector/handler@0.2.0#handle-event")
     (param i32 i32 i32 i32 i32 i32 i64) (result i32)
     {body}
     (i32.const 16))
-  (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
+  (func (export "airlock:connector/handler@0.2.0#health-check") (result i32)
     (i32.const 16)))"#
     );
     let mut module = wat::parse_str(&wat).expect("the WAT parses");
@@ -108,12 +108,12 @@ pub fn hog_component(id: &str, hogs: usize, what: Hog) -> Vec<u8> {
       (local.set $at (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
       (global.set $next (i32.add (local.get $at) (local.get 3)))
       (local.get $at))
-    (func (export "airlock:connector/handler@0.1.0#handle-event")
+    (func (export "airlock:connector/handler@0.2.0#handle-event")
       (param i32 i32 i32 i32 i32 i32 i64) (result i32)
       {main_grows}
       {calls}
       (i32.const 16))
-    (func (export "airlock:connector/handler@0.1.0#health-check") (result i32)
+    (func (export "airlock:connector/handler@0.2.0#health-check") (result i32)
       (i32.const 16)))
   (core module $hog
     {hog_has}

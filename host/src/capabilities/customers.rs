@@ -16,7 +16,8 @@ const READ: Option<Scope> = Some(Scope::CustomersRead);
 /// `airlock:connector/customers`: `customers:read`; contact fields also `customers:read-contact`.
 pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
     interface: "customers",
-    functions: &[("get", Requirement::Scope(Scope::CustomersRead))],
+    needs: Requirement::Scope(Scope::CustomersRead),
+    functions: &["get"],
     unlocks: &[Scope::CustomersReadContact],
 };
 

@@ -15,7 +15,8 @@ pub const MAX_LINE_CHARS: usize = 1024;
 /// `airlock:connector/log`: no scope; capped per call.
 pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
     interface: "log",
-    functions: &[("write", Requirement::OwnSpace)],
+    needs: Requirement::OwnSpace,
+    functions: &["write"],
     unlocks: &[],
 };
 

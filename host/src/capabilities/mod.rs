@@ -1,5 +1,6 @@
 //! The capabilities a connector imports, one module per WIT interface of
-//! `airlock:connector`, and the one table of what each function needs.
+//! `airlock:connector`, and the one table of what importing each interface needs: exactly one
+//! scope or none per interface, so the install check reads it off the import names alone.
 //!
 //! Each host function admits the call through the shared [`crate::call::CallContext`]
 //! (quota, then grant), validates its input, reads through the merchant-scoped data source, and
@@ -29,8 +30,10 @@ use crate::grants::ScopeSet;
 capabilities! {
     types: TypesState,
     orders: OrdersState,
+    order_updates: OrderUpdatesState,
     customers: CustomersState,
     inventory: InventoryState,
+    inventory_updates: InventoryUpdatesState,
     storage: StorageState,
     log: LogState,
     secrets: SecretsState,
@@ -42,53 +45,64 @@ pub(crate) trait HasCapabilities: Send + 'static {
     fn capabilities(&mut self) -> &mut Capabilities;
 }
 
-/// What calling a contract function takes.
+/// What importing one interface of the contract takes. One per interface: every function of
+/// an interface needs the same thing, so the import list alone says what code can reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requirement {
-    /// The merchant must grant this scope.
+    /// The manifest must declare this scope, and the merchant grant it.
     Scope(Scope),
-    /// Nothing: the function touches only the connector's own space (storage, log).
+    /// Nothing: the interface touches only the connector's own space (storage, log).
     OwnSpace,
     /// A secret the manifest declares `readable` (the connector sees its value).
     ReadableSecret,
+    /// Nothing: the interface defines only types.
+    Nothing,
 }
 
-/// One WIT interface of `airlock:connector` and what each of its functions needs.
+impl Requirement {
+    /// The scope this requirement is, if it is one.
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            Requirement::Scope(scope) => Some(scope),
+            _ => None,
+        }
+    }
+}
+
+/// One WIT interface of `airlock:connector`: the one thing importing it needs, and its
+/// functions.
 #[derive(Debug)]
 pub struct Descriptor {
     /// The interface name, as in `airlock:connector/<interface>`.
     pub interface: &'static str,
-    /// Every function of the interface with what calling it takes.
-    pub functions: &'static [(&'static str, Requirement)],
+    /// What importing the interface (and calling any of its functions) takes.
+    pub needs: Requirement,
+    /// Every function of the interface.
+    pub functions: &'static [&'static str],
     /// Scopes that unlock more of what the functions return (contact fields of a customer).
     pub unlocks: &'static [Scope],
 }
 
-/// What a contract function needs, or `None` for a function the contract does not have.
+/// The contract interface called `interface`, or `None` for one the contract does not have.
+pub fn descriptor(interface: &str) -> Option<&'static Descriptor> {
+    CAPABILITIES.iter().find(|d| d.interface == interface)
+}
+
+/// What a contract function needs (its interface's requirement), or `None` for a function
+/// the contract does not have.
 pub fn requirement(interface: &str, function: &str) -> Option<Requirement> {
-    CAPABILITIES
-        .iter()
-        .find(|d| d.interface == interface)?
-        .functions
-        .iter()
-        .find(|(name, _)| *name == function)
-        .map(|(_, needs)| *needs)
+    descriptor(interface)
+        .filter(|d| d.functions.contains(&function))
+        .map(|d| d.needs)
 }
 
 /// Every scope the capabilities check: what prompts must be able to describe.
 #[cfg(test)]
 pub(crate) fn scopes() -> ScopeSet {
-    let needed = CAPABILITIES.iter().flat_map(|d| d.functions.iter()).fold(
-        ScopeSet::EMPTY,
-        |set, (_, needs)| match needs {
-            Requirement::Scope(scope) => set.with(*scope),
-            _ => set,
-        },
-    );
     CAPABILITIES
         .iter()
-        .flat_map(|d| d.unlocks.iter())
-        .fold(needed, |set, scope| set.with(*scope))
+        .flat_map(|d| d.needs.scope().into_iter().chain(d.unlocks.iter().copied()))
+        .collect()
 }
 
 /// What a capability's state is built from, for one invocation.
@@ -114,16 +128,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_data_function_needs_a_scope_and_own_space_functions_need_none() {
+    fn every_data_interface_needs_one_scope_and_own_space_interfaces_need_none() {
         let scope = |s| Some(Requirement::Scope(s));
         assert_eq!(requirement("orders", "get"), scope(Scope::OrdersRead));
+        assert_eq!(requirement("orders", "list"), scope(Scope::OrdersRead));
         assert_eq!(
-            requirement("orders", "set-financial-status"),
+            requirement("order-updates", "set-financial-status"),
             scope(Scope::OrdersWrite)
         );
         assert_eq!(requirement("customers", "get"), scope(Scope::CustomersRead));
+        assert_eq!(requirement("inventory", "get"), scope(Scope::InventoryRead));
         assert_eq!(
-            requirement("inventory", "adjust"),
+            requirement("inventory-updates", "adjust"),
             scope(Scope::InventoryWrite)
         );
         assert_eq!(requirement("storage", "set"), Some(Requirement::OwnSpace));
@@ -132,14 +148,29 @@ mod tests {
             requirement("secrets", "get"),
             Some(Requirement::ReadableSecret)
         );
+        // The writes left the read interfaces with contract 0.2.
+        assert_eq!(requirement("orders", "set-financial-status"), None);
+        assert_eq!(requirement("inventory", "adjust"), None);
         assert_eq!(requirement("orders", "delete"), None);
         assert_eq!(requirement("payments", "charge"), None);
     }
 
     #[test]
-    fn every_scope_is_needed_by_some_function() {
+    fn every_scope_is_needed_by_some_interface() {
         for scope in Scope::ALL {
             assert!(scopes().contains(scope), "no capability checks {scope}");
+        }
+    }
+
+    #[test]
+    fn each_scope_is_needed_by_one_interface_at_most() {
+        for scope in Scope::ALL {
+            let needing: Vec<&str> = CAPABILITIES
+                .iter()
+                .filter(|d| d.needs == Requirement::Scope(scope))
+                .map(|d| d.interface)
+                .collect();
+            assert!(needing.len() <= 1, "{scope} is needed by {needing:?}");
         }
     }
 
@@ -153,62 +184,4 @@ mod tests {
 }
 
 #[cfg(test)]
-mod contract_tests {
-    use super::*;
-
-    /// Every function of every interface world `connector` imports, read from `wit/`.
-    fn contract_functions() -> Vec<(String, String)> {
-        let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
-        let mut resolve = wit_parser::Resolve::default();
-        let (package, _) = resolve.push_dir(&wit).expect("wit/ parses");
-        let world = resolve
-            .select_world(&[package], Some("connector"))
-            .expect("world connector");
-        let mut out = Vec::new();
-        for item in resolve.worlds[world].imports.values() {
-            let wit_parser::WorldItem::Interface { id, .. } = item else {
-                continue;
-            };
-            let interface = &resolve.interfaces[*id];
-            let name = interface.name.clone().expect("named interface");
-            for function in interface.functions.keys() {
-                out.push((name.clone(), function.clone()));
-            }
-            if interface.functions.is_empty() {
-                out.push((name, String::new()));
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn every_function_of_world_connector_has_an_entry_in_the_table() {
-        let functions = contract_functions();
-        assert!(
-            functions.len() >= 14,
-            "read too little of wit/: {functions:?}"
-        );
-        for (interface, function) in &functions {
-            let listed = CAPABILITIES.iter().any(|d| d.interface == interface);
-            assert!(listed, "interface `{interface}` has no capability module");
-            if !function.is_empty() {
-                assert!(
-                    requirement(interface, function).is_some(),
-                    "`{interface}.{function}` has no entry in its DESCRIPTOR"
-                );
-            }
-        }
-        for d in CAPABILITIES {
-            for (function, _) in d.functions {
-                let in_wit = functions
-                    .iter()
-                    .any(|(i, f)| i == d.interface && f == function);
-                assert!(
-                    in_wit,
-                    "`{}.{function}` is in the table but not in wit/",
-                    d.interface
-                );
-            }
-        }
-    }
-}
+mod contract_tests;

@@ -1,11 +1,9 @@
-//! `airlock:connector/orders`. Reads need `orders:read`; status changes need `orders:write`.
+//! `airlock:connector/orders`. Needs `orders:read`; status changes are `order_updates`.
 
 use std::sync::Arc;
 
 use crate::bindings::airlock::connector::orders::Host;
-use crate::bindings::airlock::connector::types::{
-    FinancialStatus, FulfillmentStatus, HostError, Order, OrderQuery,
-};
+use crate::bindings::airlock::connector::types::{HostError, Order, OrderQuery};
 use crate::commerce::{self, CommerceData};
 use crate::grants::Scope;
 use super::{Deps, Descriptor, Requirement};
@@ -14,20 +12,12 @@ use crate::call::CallContext;
 /// Most orders one `list` call returns.
 pub(crate) const MAX_LIST: u32 = 100;
 const READ: Option<Scope> = Some(Scope::OrdersRead);
-const WRITE: Option<Scope> = Some(Scope::OrdersWrite);
 
-/// `airlock:connector/orders`: reads need `orders:read`, status changes `orders:write`.
+/// `airlock:connector/orders`: every function needs `orders:read`.
 pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
     interface: "orders",
-    functions: &[
-        ("get", Requirement::Scope(Scope::OrdersRead)),
-        ("list", Requirement::Scope(Scope::OrdersRead)),
-        (
-            "set-fulfillment-status",
-            Requirement::Scope(Scope::OrdersWrite),
-        ),
-        ("set-financial-status", Requirement::Scope(Scope::OrdersWrite)),
-    ],
+    needs: Requirement::Scope(Scope::OrdersRead),
+    functions: &["get", "list"],
     unlocks: &[],
 };
 
@@ -68,39 +58,11 @@ impl Host for OrdersState {
         let orders = self.call.listed(OP, READ, listed)?;
         Ok(orders.into_iter().map(Into::into).collect())
     }
-
-    async fn set_fulfillment_status(
-        &mut self,
-        id: String,
-        status: FulfillmentStatus,
-    ) -> Result<(), HostError> {
-        const OP: &str = "orders.set-fulfillment-status";
-        self.call.admit_id(OP, WRITE, "order id", &id).await?;
-        let changed = self
-            .data
-            .set_fulfillment_status(&self.call.merchant, &id, status.into())
-            .await;
-        self.call.changed(OP, WRITE, changed)
-    }
-
-    async fn set_financial_status(
-        &mut self,
-        id: String,
-        status: FinancialStatus,
-    ) -> Result<(), HostError> {
-        const OP: &str = "orders.set-financial-status";
-        self.call.admit_id(OP, WRITE, "order id", &id).await?;
-        let changed = self
-            .data
-            .set_financial_status(&self.call.merchant, &id, status.into())
-            .await;
-        self.call.changed(OP, WRITE, changed)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{Approvals, call, data, deps, installation, live_call, shop};
+    use super::super::test_support::{Approvals, call, data, deps, installation, live_call};
     use super::*;
     use crate::live::Signals;
 
@@ -185,36 +147,5 @@ mod tests {
             .map(|o| o.id)
             .collect();
         assert_eq!(ids, ["ord_2", "ord_1"]);
-    }
-
-    #[tokio::test]
-    async fn status_writes_need_the_write_scope_and_a_read_grant_is_not_enough() {
-        let data = data();
-        let call = call(&[Scope::OrdersRead], 10);
-        let mut state = OrdersState::new(&deps(&call, &data, &[]));
-        assert_eq!(
-            state
-                .set_fulfillment_status("ord_1".into(), FulfillmentStatus::Fulfilled)
-                .await,
-            Err(HostError::Denied(Scope::OrdersWrite.into()))
-        );
-        let order = data.order_now(&shop(), "ord_1").unwrap();
-        assert_eq!(order.fulfillment_status, commerce::FulfillmentStatus::Unfulfilled);
-        let call = super::super::test_support::call(&[Scope::OrdersWrite], 10);
-        let mut state = OrdersState::new(&deps(&call, &data, &[]));
-        state
-            .set_financial_status("ord_1".into(), FinancialStatus::Paid)
-            .await
-            .unwrap();
-        assert_eq!(
-            data.order_now(&shop(), "ord_1").unwrap().financial_status,
-            commerce::FinancialStatus::Paid
-        );
-        assert_eq!(
-            state
-                .set_financial_status("ord_9".into(), FinancialStatus::Paid)
-                .await,
-            Err(HostError::NotFound)
-        );
     }
 }

@@ -18,8 +18,8 @@ macro_rules! capabilities {
             }
         }
 
-        /// What every function of every capability interface needs: the table the install
-        /// check, the linker and the prompt tests read.
+        /// What importing each capability interface needs, and its functions: the table the
+        /// install check, the linker and the prompt tests read.
         pub const CAPABILITIES: &[Descriptor] = &[$($module::DESCRIPTOR,)*];
 
         /// Register every capability with the linker, each reaching only its own state.

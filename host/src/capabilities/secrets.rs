@@ -22,7 +22,8 @@ pub(crate) struct SecretsState {
 /// `airlock:connector/secrets`: only secrets the manifest declares `readable`.
 pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
     interface: "secrets",
-    functions: &[("get", Requirement::ReadableSecret)],
+    needs: Requirement::ReadableSecret,
+    functions: &["get"],
     unlocks: &[],
 };
 

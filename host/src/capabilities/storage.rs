@@ -19,12 +19,8 @@ pub(crate) const MAX_KEYS: u32 = 1000;
 /// `airlock:connector/storage`: the connector's own space, no scope.
 pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
     interface: "storage",
-    functions: &[
-        ("get", Requirement::OwnSpace),
-        ("set", Requirement::OwnSpace),
-        ("delete", Requirement::OwnSpace),
-        ("list-keys", Requirement::OwnSpace),
-    ],
+    needs: Requirement::OwnSpace,
+    functions: &["get", "set", "delete", "list-keys"],
     unlocks: &[],
 };
 

@@ -1,11 +1,12 @@
 //! `airlock:connector/types`: the shared records and errors. It has no functions, but the
 //! linker still wants its (empty) instance.
 
-use super::{Deps, Descriptor};
+use super::{Deps, Descriptor, Requirement};
 
 /// No functions, so nothing to check.
 pub(crate) const DESCRIPTOR: Descriptor = Descriptor {
     interface: "types",
+    needs: Requirement::Nothing,
     functions: &[],
     unlocks: &[],
 };

@@ -1,5 +1,5 @@
 //! Lifecycle changes of installations: revoke, disable, enable, uninstall. Each is one
-//! transaction; the caller then signals running invocations (see [`crate::live`]).
+//! transaction; the caller then signals running invocations (see the `live` module).
 
 use sqlx::{AssertSqlSafe, Row};
 

@@ -251,13 +251,15 @@ impl Host {
         Ok(Artifact::from_stored(&bytes, digest)?)
     }
 
-    /// Compile (and check the imports of) an artifact off the async threads, at most
+    /// Check the imports of an artifact, then compile it off the async threads, at most
     /// [`MAX_CONCURRENT_COMPILES`] at once: compiling is the costliest thing an upload makes
     /// the host do, so a burst of uploads queues here instead of taking every core.
     pub(crate) async fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, Error> {
         if let Some(hit) = self.runtime.cached(&artifact.digest) {
             return Ok(hit);
         }
+        // The import check reads the bytes only: a refusal waits for no compile slot.
+        crate::imports::check(&artifact.bytes, &artifact.manifest)?;
         let _permit = self
             .compiling
             .acquire()

@@ -28,9 +28,15 @@ pub(super) fn failure(error: wit::ConnectorError) -> ConnectorFailure {
         E::PermissionMissing(scope) => ConnectorFailure::PermissionMissing {
             scope: scope.into(),
         },
-        E::ProviderUnavailable => ConnectorFailure::ProviderUnavailable,
-        E::RateLimited(retry_after_secs) => ConnectorFailure::RateLimited { retry_after_secs },
+        E::CredentialsChanged => ConnectorFailure::CredentialsChanged,
+        E::VerificationRequired => ConnectorFailure::VerificationRequired,
+        E::PolicyRestricted(message) => ConnectorFailure::PolicyRestricted { message },
+        E::BillingIssue => ConnectorFailure::BillingIssue,
+        E::PlanExpired => ConnectorFailure::PlanExpired,
         E::UsageLimit => ConnectorFailure::UsageLimit,
+        E::ProviderUnavailable => ConnectorFailure::ProviderUnavailable,
+        E::ProviderApiChanged(message) => ConnectorFailure::ProviderApiChanged { message },
+        E::RateLimited(retry_after_secs) => ConnectorFailure::RateLimited { retry_after_secs },
         E::Config(message) => ConnectorFailure::Config { message },
         E::Network(message) => ConnectorFailure::Network { message },
         E::Other(message) => ConnectorFailure::Other { message },
@@ -113,5 +119,49 @@ pub(super) fn redact_result(result: CallResult, call: &CallContext) -> CallResul
             },
         },
         aborted @ CallResult::Aborted { .. } => aborted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wit_cause_becomes_the_failure_of_the_same_name_text_kept() {
+        use wit::ConnectorError as E;
+        let text = || "the provider's words".to_owned();
+        for (error, code) in [
+            (E::AuthExpired, "auth-expired"),
+            (E::InvalidCredentials, "invalid-credentials"),
+            (E::CredentialsChanged, "credentials-changed"),
+            (
+                E::PermissionMissing(wit::Scope::OrdersRead),
+                "permission-missing",
+            ),
+            (E::VerificationRequired, "verification-required"),
+            (E::PolicyRestricted(text()), "policy-restricted"),
+            (E::BillingIssue, "billing-issue"),
+            (E::PlanExpired, "plan-expired"),
+            (E::UsageLimit, "usage-limit"),
+            (E::ProviderUnavailable, "provider-unavailable"),
+            (E::ProviderApiChanged(text()), "provider-api-changed"),
+            (E::RateLimited(Some(3)), "rate-limited"),
+            (E::Config(text()), "config"),
+            (E::Network(text()), "network"),
+            (E::Other(text()), "other"),
+        ] {
+            let has_text = matches!(
+                error,
+                E::PolicyRestricted(_)
+                    | E::ProviderApiChanged(_)
+                    | E::Config(_)
+                    | E::Network(_)
+                    | E::Other(_)
+            );
+            let failure = failure(error);
+            assert_eq!(failure.code(), code);
+            let json = serde_json::to_value(&failure).unwrap_or_default();
+            assert_eq!(json.get("message").is_some(), has_text, "{code}");
+        }
     }
 }

@@ -193,16 +193,16 @@ impl Sandbox {
             .remove(digest);
     }
 
-    /// Compile, check imports against the manifest, and link; cached by digest (a bounded
-    /// cache: see `cache`).
-    /// CPU-heavy on a cache miss: call from a blocking thread.
+    /// Check imports against the manifest (from the bytes, before compiling: a refusal never
+    /// waits for a compile), compile, and link; cached by digest (a bounded cache: see
+    /// `cache`). CPU-heavy on a cache miss: call from a blocking thread.
     pub fn prepare(&self, artifact: &Artifact) -> Result<Arc<Prepared>, ArtifactError> {
         if let Some(hit) = self.cached(&artifact.digest) {
             return Ok(hit);
         }
+        let needs = crate::imports::check(&artifact.bytes, &artifact.manifest)?;
         let component = Component::new(&self.engine, &artifact.bytes[..])
             .map_err(|e| ArtifactError::Compile(format!("{e:#}")))?;
-        let needs = crate::imports::check(&self.engine, &component, &artifact.manifest)?;
         let pre = self
             .linker
             .instantiate_pre(&component)

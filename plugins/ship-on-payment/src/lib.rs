@@ -4,7 +4,8 @@
 
 use airlock_sdk::http::{self, Request};
 use airlock_sdk::{
-    Connector, ConnectorError, Event, FinancialStatus, Outcome, customers, log, orders, storage,
+    Connector, ConnectorError, Event, FinancialStatus, Outcome, customers, log, order_updates,
+    orders, storage,
 };
 
 const GATEWAY: &str = "https://api.paygate.example";
@@ -73,7 +74,7 @@ impl Connector for ShipOnPayment {
                 order.number
             )));
         }
-        orders::set_financial_status(&order.id, FinancialStatus::Paid)?;
+        order_updates::set_financial_status(&order.id, FinancialStatus::Paid)?;
 
         let customer_id = order
             .customer_id

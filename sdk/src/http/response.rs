@@ -35,8 +35,28 @@ impl Response {
     /// This response if it is a success (2xx, or 3xx to handle yourself); otherwise the
     /// cause the merchant should see: 401 `invalid-credentials` (or `auth-expired` when
     /// the provider says the token expired), 403 `invalid-credentials`, 402 `usage-limit`,
-    /// 429 `rate-limited` with `Retry-After` (seconds or an HTTP date), 5xx
-    /// `provider-unavailable`, any other status `other`.
+    /// 410 `provider-api-changed` (the provider retired the endpoint), 429 `rate-limited`
+    /// with `Retry-After` (seconds or an HTTP date), 5xx `provider-unavailable`, any other
+    /// status `other`.
+    ///
+    /// A status cannot tell the provider-side causes apart that need the provider's own
+    /// error body (`credentials-changed`, `verification-required`, `policy-restricted`,
+    /// `billing-issue`, `plan-expired`): read the body and return those yourself.
+    ///
+    /// ```no_run
+    /// use airlock_sdk::ConnectorError;
+    /// use airlock_sdk::http::Request;
+    ///
+    /// fn check_balance() -> Result<(), ConnectorError> {
+    ///     let response = Request::get("https://api.paygate.example/v1/balance").send()?;
+    ///     if response.status == 403 && response.text().contains("kyc_pending") {
+    ///         return Err(ConnectorError::VerificationRequired);
+    ///     }
+    ///     response.error_for_status()?;
+    ///     Ok(())
+    /// }
+    /// # let _ = check_balance;
+    /// ```
     pub fn error_for_status(self) -> Result<Response, ConnectorError> {
         if (200..=399).contains(&self.status) {
             return Ok(self);
@@ -73,6 +93,9 @@ fn connector_error(cause: ProviderCause) -> ConnectorError {
             ConnectorError::RateLimited(retry_after_secs)
         }
         ProviderCause::ProviderUnavailable => ConnectorError::ProviderUnavailable,
+        ProviderCause::ProviderApiChanged => ConnectorError::ProviderApiChanged(
+            "the provider answered 410 Gone: it retired this endpoint".into(),
+        ),
     }
 }
 
@@ -115,6 +138,10 @@ mod tests {
         assert!(matches!(
             response(502, &[]).error_for_status(),
             Err(ConnectorError::ProviderUnavailable)
+        ));
+        assert!(matches!(
+            response(410, &[]).error_for_status(),
+            Err(ConnectorError::ProviderApiChanged(why)) if why.contains("410 Gone")
         ));
         assert!(matches!(
             response(404, &[]).error_for_status(),

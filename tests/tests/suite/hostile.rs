@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use airlock_host::artifact::ArtifactError;
 use airlock_host::grants::Scope;
 use airlock_host::ids::InstallationId;
 use airlock_host::manifest::Topic;
@@ -160,16 +161,26 @@ async fn a_panic_in_every_export_ends_the_call_not_the_host() {
 async fn a_component_built_against_an_unknown_contract_major_is_refused() {
     let db = TestDb::sqlite();
     let (host, _) = hostile_host(&db, Limits::default()).await;
+    let compiled = host.compiles();
     let err = host
         .install(&demo_store(), &wasm(plugins::FUTURE_CONTRACT), "test")
         .await
         .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("airlock:connector/orders@1.0.0") && text.contains("0.1.0"),
+        text.contains("airlock:connector/orders@1.0.0")
+            && text.contains("does not know")
+            && text.contains("rebuild against airlock:connector@0.2.0"),
         "{text}"
     );
-    assert!(matches!(err, Error::Artifact(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Artifact(ArtifactError::UnsupportedContract { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(host.compiles(), compiled, "refused before compiling it");
     neighbour_is_fine(&host).await;
     db.finish().await;
 }

@@ -10,6 +10,7 @@ mod capabilities;
 mod credential_headers;
 mod gates;
 mod hostile;
+mod imports;
 mod install;
 mod leak;
 mod lifecycle;

@@ -197,6 +197,12 @@ async fn provider_answers_surface_as_the_causes_merchants_check() {
             ConnectorFailure::ProviderUnavailable,
         ),
         (Reply::json(402, "{}"), ConnectorFailure::UsageLimit),
+        (
+            Reply::json(410, "{}"),
+            ConnectorFailure::ProviderApiChanged {
+                message: "the provider answered 410 Gone: it retired this endpoint".into(),
+            },
+        ),
     ];
     for (reply, expected) in cases {
         shop.gateway.answer(move |_| reply.clone());

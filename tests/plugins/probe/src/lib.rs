@@ -3,7 +3,7 @@
 
 use airlock_sdk::{
     Connector, ConnectorError, Event, FinancialStatus, FulfillmentStatus, OrderQuery, Outcome,
-    customers, inventory, orders, storage,
+    customers, inventory, inventory_updates, order_updates, orders, storage,
 };
 
 struct Probe;
@@ -76,17 +76,21 @@ fn one(command: &str) -> Result<String, ConnectorError> {
                 })
                 .map(|list| list.into_iter().map(|o| o.number).collect::<Vec<_>>()),
             ),
-            "orders.set-fulfillment" => {
-                show(orders::set_fulfillment_status(arg(1), fulfillment(arg(2))))
-            }
-            "orders.set-financial" => show(orders::set_financial_status(
+            "orders.set-fulfillment" => show(order_updates::set_fulfillment_status(
+                arg(1),
+                fulfillment(arg(2)),
+            )),
+            "orders.set-financial" => show(order_updates::set_financial_status(
                 arg(1),
                 FinancialStatus::Refunded,
             )),
             "customers.get" => show(customers::get(arg(1))),
             "inventory.get" => show(inventory::get(arg(1))),
             "inventory.list" => show(inventory::list(None, arg(1).parse().unwrap_or(10))),
-            "inventory.adjust" => show(inventory::adjust(arg(1), arg(2).parse().unwrap_or(0))),
+            "inventory.adjust" => show(inventory_updates::adjust(
+                arg(1),
+                arg(2).parse().unwrap_or(0),
+            )),
             "storage.set" => show(storage::set(arg(1), arg(2).as_bytes())),
             "storage.get" => show(
                 storage::get(arg(1)).map(|v| v.map(|b| String::from_utf8_lossy(&b).into_owned())),
