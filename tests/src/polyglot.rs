@@ -117,9 +117,15 @@ pub fn componentize_py() -> Option<PathBuf> {
     let dir = cache_root().join(format!("toolchains/componentize-py-{COMPONENTIZE_PY}"));
     install(&dir, |staging| {
         let requirements = staging.join("requirements.txt");
-        std::fs::write(&requirements, template_file(Language::Python, "requirements.txt")).unwrap();
+        std::fs::write(
+            &requirements,
+            template_file(Language::Python, "requirements.txt"),
+        )
+        .unwrap();
         run(
-            Command::new("python3").args(["-m", "venv"]).arg(staging.join("venv")),
+            Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(staging.join("venv")),
             "python3 -m venv",
         );
         run(

@@ -121,14 +121,23 @@ pub fn project(options: &Options) -> Result<Project, NewError> {
                 file("README.md", vars.render(templates::rust::README)),
                 file(".gitignore", templates::rust::GITIGNORE.to_owned()),
             ];
-            ("cargo build --target wasm32-wasip2 --release".to_owned(), files)
+            (
+                "cargo build --target wasm32-wasip2 --release".to_owned(),
+                files,
+            )
         }
         Language::Js => {
             vars.set("componentize", &componentize.join(" "));
             let (flags, why) = if manifest.http.is_empty() {
-                ("-d http -d fetch-event", "the manifest declares no `[[http]]` origin, so `fetch` and every `wasi:http` import are left out")
+                (
+                    "-d http -d fetch-event",
+                    "the manifest declares no `[[http]]` origin, so `fetch` and every `wasi:http` import are left out",
+                )
             } else {
-                ("-d fetch-event", "the manifest declares `[[http]]` origins, so `fetch` stays (its `wasi:http` imports are what the origins allow) and only incoming requests are left out")
+                (
+                    "-d fetch-event",
+                    "the manifest declares `[[http]]` origins, so `fetch` stays (its `wasi:http` imports are what the origins allow) and only incoming requests are left out",
+                )
             };
             vars.set("disable", flags);
             vars.set("disable_why", why);
@@ -148,7 +157,10 @@ pub fn project(options: &Options) -> Result<Project, NewError> {
             vars.set("componentize", &line.join(" "));
             vars.set("helpers", templates::python::HELPERS.trim_end());
             let files = vec![
-                file("requirements.txt", templates::python::REQUIREMENTS.to_owned()),
+                file(
+                    "requirements.txt",
+                    templates::python::REQUIREMENTS.to_owned(),
+                ),
                 File {
                     executable: true,
                     ..file("build.sh", vars.render(templates::python::BUILD))
@@ -202,13 +214,20 @@ pub fn componentize_command(language: Language, manifest: &Manifest) -> Vec<Stri
 /// `airlock dev run ARTIFACT --event TOPIC:SUBJECT`: the manifest's first event about a
 /// record of the demo store.
 pub fn test_command(manifest: &Manifest, artifact: &str) -> String {
-    let topic = manifest.events.first().copied().unwrap_or(Topic::OrderCreated);
+    let topic = manifest
+        .events
+        .first()
+        .copied()
+        .unwrap_or(Topic::OrderCreated);
     let subject = match topic {
         Topic::CustomerCreated => "cus_asha",
         Topic::InventoryChanged => "TEA-ASSAM-250",
         _ => "ord_1001",
     };
-    format!("airlock dev run {artifact} --event {}:{subject}", topic.as_str())
+    format!(
+        "airlock dev run {artifact} --event {}:{subject}",
+        topic.as_str()
+    )
 }
 
 fn artifact_path(options: &Options) -> String {
@@ -306,9 +325,11 @@ impl Vars {
     }
 
     fn render(&self, template: &str) -> String {
-        self.0.iter().fold(template.to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{{{name}}}}}"), value)
-        })
+        self.0
+            .iter()
+            .fold(template.to_owned(), |text, (name, value)| {
+                text.replace(&format!("{{{{{name}}}}}"), value)
+            })
     }
 }
 

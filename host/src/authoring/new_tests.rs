@@ -40,8 +40,18 @@ fn text<'a>(project: &'a Project, path: &str) -> &'a str {
 fn each_kind_asks_for_the_least_it_needs() {
     use Scope::*;
     let expected: [(ConnectorKind, &[Scope], &[Scope], bool); 6] = [
-        (ConnectorKind::Payment, &[OrdersRead, OrdersWrite], &[], true),
-        (ConnectorKind::Logistics, &[OrdersRead, OrdersWrite], &[], false),
+        (
+            ConnectorKind::Payment,
+            &[OrdersRead, OrdersWrite],
+            &[],
+            true,
+        ),
+        (
+            ConnectorKind::Logistics,
+            &[OrdersRead, OrdersWrite],
+            &[],
+            false,
+        ),
         (
             ConnectorKind::Messaging,
             &[OrdersRead, CustomersRead],
@@ -120,15 +130,21 @@ fn imported(language: Language, source: &str) -> BTreeSet<String> {
                 .split(';')
                 .filter_map(|s| s.split("use airlock_sdk::").nth(1))
                 .collect();
-            ["orders", "order_updates", "customers", "inventory", "inventory_updates"]
-                .into_iter()
-                .chain(["storage", "log", "secrets"])
-                .filter(|m| {
-                    uses.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .any(|w| w == *m)
-                })
-                .map(|m| m.replace('_', "-"))
-                .collect()
+            [
+                "orders",
+                "order_updates",
+                "customers",
+                "inventory",
+                "inventory_updates",
+            ]
+            .into_iter()
+            .chain(["storage", "log", "secrets"])
+            .filter(|m| {
+                uses.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| w == *m)
+            })
+            .map(|m| m.replace('_', "-"))
+            .collect()
         }
     }
 }
@@ -145,11 +161,8 @@ fn each_handler_imports_every_interface_its_scopes_allow_and_nothing_else() {
                 .filter(|i| i.allowed_by.contains(':') && !i.interface.contains(':'))
                 .map(|i| i.interface.clone())
                 .collect();
-            let allowed: BTreeSet<String> = world
-                .imports
-                .iter()
-                .map(|i| i.interface.clone())
-                .collect();
+            let allowed: BTreeSet<String> =
+                world.imports.iter().map(|i| i.interface.clone()).collect();
             let source = match language {
                 Language::Rust => text(&project, "src/lib.rs"),
                 Language::Js => text(&project, "app.js"),
@@ -184,7 +197,10 @@ fn the_build_tools_are_pinned() {
     let payment = project(&options(ConnectorKind::Payment, Language::Js)).unwrap();
     let package: serde_json::Value = serde_json::from_str(text(&payment, "package.json")).unwrap();
     let build = package["scripts"]["componentize"].as_str().unwrap();
-    assert!(!build.contains("http") && build.contains("-d fetch-event"), "{build}");
+    assert!(
+        !build.contains("http") && build.contains("-d fetch-event"),
+        "{build}"
+    );
 
     let py = project(&options(ConnectorKind::Logistics, Language::Python)).unwrap();
     let requirements = text(&py, "requirements.txt");
@@ -192,13 +208,20 @@ fn the_build_tools_are_pinned() {
     assert!(requirements.matches("--hash=sha256:").count() >= 2);
     let script = py.files.iter().find(|f| f.path == "build.sh").unwrap();
     assert!(script.executable);
-    assert!(script.text.contains("\"$componentize_py\" -d wit -w connector"));
+    assert!(
+        script
+            .text
+            .contains("\"$componentize_py\" -d wit -w connector")
+    );
 }
 
 #[test]
 fn test_commands_run_the_built_artifact_on_fixture_data() {
     let js = project(&options(ConnectorKind::Ads, Language::Js)).unwrap();
-    assert_eq!(js.test, "airlock dev run app.wasm --event order.created:ord_1001");
+    assert_eq!(
+        js.test,
+        "airlock dev run app.wasm --event order.created:ord_1001"
+    );
     let rust = project(&options(ConnectorKind::Marketplace, Language::Rust)).unwrap();
     assert_eq!(
         rust.test,
@@ -230,7 +253,10 @@ fn a_project_is_written_only_into_an_empty_directory() {
 
 #[test]
 fn generated_rust_is_formatted() {
-    let Ok(out) = std::process::Command::new("rustfmt").arg("--version").output() else {
+    let Ok(out) = std::process::Command::new("rustfmt")
+        .arg("--version")
+        .output()
+    else {
         eprintln!("rustfmt is not installed: the generated Rust is not checked for format");
         return;
     };

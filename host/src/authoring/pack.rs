@@ -43,10 +43,12 @@ pub enum PackError {
 
 /// Every refusal of an audit, one per line.
 fn missing(audit: &ImportAudit) -> String {
-    let unknown = audit
-        .unknown
-        .iter()
-        .map(|u| format!("- `{}` is not provided by this host", crate::text::sanitize_quoted(u, 128)));
+    let unknown = audit.unknown.iter().map(|u| {
+        format!(
+            "- `{}` is not provided by this host",
+            crate::text::sanitize_quoted(u, 128)
+        )
+    });
     let missing = audit.missing.iter().map(|m| format!("- {m}"));
     unknown.chain(missing).collect::<Vec<_>>().join("\n")
 }
@@ -132,14 +134,18 @@ fn sections_named(bytes: &[u8]) -> Result<Sections, ArtifactError> {
 /// `bytes` (a component or core module) without its custom sections called `name`, in nested
 /// core modules and components too (the SDK's section sits in the main core module).
 fn strip_custom_sections(bytes: &[u8], name: &str) -> Result<Vec<u8>, ArtifactError> {
-    let malformed = |what: &str| ArtifactError::Malformed(format!("{what} while removing the old manifest"));
-    let header = bytes.get(..8).ok_or_else(|| malformed("truncated header"))?;
+    let malformed =
+        |what: &str| ArtifactError::Malformed(format!("{what} while removing the old manifest"));
+    let header = bytes
+        .get(..8)
+        .ok_or_else(|| malformed("truncated header"))?;
     let is_component = header.get(4..6) == Some(&[0x0d, 0x00]);
     let mut out = header.to_vec();
     let mut at = 8;
     while at < bytes.len() {
         let id = bytes[at];
-        let (size, len_bytes) = read_leb(&bytes[at + 1..]).ok_or_else(|| malformed("a bad section size"))?;
+        let (size, len_bytes) =
+            read_leb(&bytes[at + 1..]).ok_or_else(|| malformed("a bad section size"))?;
         let start = at + 1 + len_bytes;
         let end = start
             .checked_add(size)

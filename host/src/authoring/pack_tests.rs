@@ -79,7 +79,10 @@ fn every_missing_declaration_is_named_in_one_refusal() {
 #[test]
 fn an_unused_declaration_packs_and_says_what_it_costs() {
     let bytes = component(&["orders"], "");
-    let toml = manifest(&["orders:read", "customers:read-contact", "customers:read"], "");
+    let toml = manifest(
+        &["orders:read", "customers:read-contact", "customers:read"],
+        "",
+    );
     let packed = pack(&bytes, toml.as_bytes(), false).unwrap();
     let unused: Vec<String> = packed.audit.unused.iter().map(|u| u.to_string()).collect();
     assert_eq!(unused.len(), 2, "{unused:?}");

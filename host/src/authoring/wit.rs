@@ -16,7 +16,10 @@ use crate::manifest::Manifest;
 const CONTRACT: &[(&str, &str)] = &[
     ("types", include_str!("../../../wit/types.wit")),
     ("orders", include_str!("../../../wit/orders.wit")),
-    ("order-updates", include_str!("../../../wit/order-updates.wit")),
+    (
+        "order-updates",
+        include_str!("../../../wit/order-updates.wit"),
+    ),
     ("customers", include_str!("../../../wit/customers.wit")),
     ("inventory", include_str!("../../../wit/inventory.wit")),
     (

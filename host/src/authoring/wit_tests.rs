@@ -71,8 +71,14 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 #[test]
 fn a_read_only_manifest_gets_orders_and_its_own_space_only() {
     let imports = imports_of(&world_for(&manifest(&["orders:read"], "")).unwrap());
-    assert_eq!(contract(&imports), set(&["types", "orders", "storage", "log"]));
-    assert!(!imports.iter().any(|i| i.starts_with("wasi:")), "{imports:?}");
+    assert_eq!(
+        contract(&imports),
+        set(&["types", "orders", "storage", "log"])
+    );
+    assert!(
+        !imports.iter().any(|i| i.starts_with("wasi:")),
+        "{imports:?}"
+    );
 }
 
 #[test]
@@ -91,10 +97,20 @@ fn optional_scopes_count_and_contact_details_add_no_interface() {
             "log"
         ])
     );
-    let allowed: Vec<_> = package.imports.iter().map(|i| i.allowed_by.as_str()).collect();
+    let allowed: Vec<_> = package
+        .imports
+        .iter()
+        .map(|i| i.allowed_by.as_str())
+        .collect();
     assert_eq!(
         allowed,
-        ["orders:read", "customers:read", "inventory:write", "no scope", "no scope"]
+        [
+            "orders:read",
+            "customers:read",
+            "inventory:write",
+            "no scope",
+            "no scope"
+        ]
     );
 }
 
@@ -108,7 +124,12 @@ fn declared_origins_import_outgoing_handler_with_its_wasi_deps() {
         set(&["types", "orders", "order-updates", "storage", "log"])
     );
     // An attach-only key is no reason to read secrets.
-    assert!(package.files.iter().any(|(p, _)| p == "deps/http@0.2.12/http.wit"));
+    assert!(
+        package
+            .files
+            .iter()
+            .any(|(p, _)| p == "deps/http@0.2.12/http.wit")
+    );
     let reading = HTTP.replace("send_to", "readable = true\nsend_to");
     let package = world_for(&manifest(&["orders:read"], &reading)).unwrap();
     assert!(contract(&imports_of(&package)).contains("secrets"));

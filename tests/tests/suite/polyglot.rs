@@ -80,7 +80,11 @@ fn build(project: &Project, language: Language, wit: &Path) -> Option<Built> {
         "{language:?} {}: {} bytes, {} in {:.1} s",
         project.project.manifest.id,
         built.component.len(),
-        if built.cached { "from the cache" } else { "built" },
+        if built.cached {
+            "from the cache"
+        } else {
+            "built"
+        },
         built.seconds
     );
     Some(built)
@@ -113,11 +117,19 @@ fn python() -> Option<&'static Built> {
 }
 
 /// Pack, install (timing the compile) and approve `optional` of what the manifest declares.
-async fn install(host: &Host, component: &[u8], manifest: &str, optional: &[Scope]) -> InstallationId {
+async fn install(
+    host: &Host,
+    component: &[u8],
+    manifest: &str,
+    optional: &[Scope],
+) -> InstallationId {
     let packed = pack(component, manifest.as_bytes(), false).expect("an honest manifest packs");
     assert!(packed.audit.unused.is_empty(), "{}", packed.audit);
     let started = Instant::now();
-    let installed = host.install(&demo_store(), &packed.bytes, "test").await.unwrap();
+    let installed = host
+        .install(&demo_store(), &packed.bytes, "test")
+        .await
+        .unwrap();
     eprintln!(
         "{}: installed (compiled) in {:.1} s",
         packed.manifest.id,
@@ -139,7 +151,10 @@ async fn event(host: &Host, id: &InstallationId, subject: &str) -> InvocationRep
 fn failure(report: &InvocationReport) -> &ConnectorFailure {
     match &report.result {
         CallResult::Failed { error } => error,
-        other => panic!("expected a connector error, got {other:?}; stderr {:?}", report.stderr),
+        other => panic!(
+            "expected a connector error, got {other:?}; stderr {:?}",
+            report.stderr
+        ),
     }
 }
 
@@ -156,19 +171,28 @@ async fn isolated_and_uncaught(host: &Host, id: &InstallationId) {
     assert_eq!(theirs.accesses.len(), missing.accesses.len());
     let thrown = event(host, id, THROW).await;
     assert!(
-        matches!(&thrown.result, CallResult::Aborted { reason: AbortReason::Trap { .. } }),
+        matches!(
+            &thrown.result,
+            CallResult::Aborted {
+                reason: AbortReason::Trap { .. }
+            }
+        ),
         "{:?}",
         thrown.result
     );
     assert!(
-        thrown.stderr.iter().any(|l| l.contains("uncaught on purpose")),
+        thrown
+            .stderr
+            .iter()
+            .any(|l| l.contains("uncaught on purpose")),
         "{:?}",
         thrown.stderr
     );
 }
 
 #[tokio::test]
-async fn a_javascript_connector_from_the_template_is_granted_denied_isolated_and_reports_exceptions() {
+async fn a_javascript_connector_from_the_template_is_granted_denied_isolated_and_reports_exceptions()
+ {
     // Building and compiling a 12 MB component keeps both cores busy: not beside a test that
     // asserts a wall-clock figure.
     let _serial = crate::timing_sensitive().await;
@@ -183,11 +207,26 @@ async fn a_javascript_connector_from_the_template_is_granted_denied_isolated_and
         .to_toml();
     let db = TestDb::sqlite();
     let host = TestHost::new(&db).build().await;
-    let id = install(&host, &built.component, &manifest, &[Scope::CustomersRead, Scope::CustomersReadContact]).await;
+    let id = install(
+        &host,
+        &built.component,
+        &manifest,
+        &[Scope::CustomersRead, Scope::CustomersReadContact],
+    )
+    .await;
 
     let granted = event(&host, &id, "ord_1001").await;
-    assert_eq!(summary(&granted), "confirmation for #1001 to +91•••10", "{:?}", granted.stderr);
-    assert!(granted.logs.iter().any(|l| l.message.contains("#1001")), "{:?}", granted.logs);
+    assert_eq!(
+        summary(&granted),
+        "confirmation for #1001 to +91•••10",
+        "{:?}",
+        granted.stderr
+    );
+    assert!(
+        granted.logs.iter().any(|l| l.message.contains("#1001")),
+        "{:?}",
+        granted.logs
+    );
 
     host.revoke_scope(&demo_store(), id.as_str(), Scope::CustomersRead, "owner")
         .await
@@ -195,7 +234,9 @@ async fn a_javascript_connector_from_the_template_is_granted_denied_isolated_and
     let denied = event(&host, &id, "ord_1001").await;
     assert_eq!(
         failure(&denied),
-        &ConnectorFailure::PermissionMissing { scope: Scope::CustomersRead }
+        &ConnectorFailure::PermissionMissing {
+            scope: Scope::CustomersRead
+        }
     );
 
     isolated_and_uncaught(&host, &id).await;
@@ -233,7 +274,9 @@ async fn a_python_connector_from_the_template_is_granted_denied_isolated_and_rep
     let denied = event(&host, &id, "ord_1002").await;
     assert_eq!(
         failure(&denied),
-        &ConnectorFailure::PermissionMissing { scope: Scope::OrdersWrite }
+        &ConnectorFailure::PermissionMissing {
+            scope: Scope::OrdersWrite
+        }
     );
 
     isolated_and_uncaught(&host, &id).await;
@@ -246,7 +289,9 @@ async fn pack_names_every_scope_a_full_world_build_lacks_and_the_narrowed_world_
     let Some(narrowed) = javascript() else { return };
     let project = template(Language::Js, ConnectorKind::Messaging);
     let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
-    let Some(full) = build(&project, Language::Js, &contract) else { return };
+    let Some(full) = build(&project, Language::Js, &contract) else {
+        return;
+    };
     // The template's own manifest: honest and minimal for what the code calls.
     let manifest = project
         .project
@@ -261,12 +306,21 @@ async fn pack_names_every_scope_a_full_world_build_lacks_and_the_narrowed_world_
         panic!("expected the missing declarations, got {err}");
     };
     let shown = err.to_string();
-    for missing in ["orders:write", "inventory:read", "inventory:write", "readable = true"] {
+    for missing in [
+        "orders:write",
+        "inventory:read",
+        "inventory:write",
+        "readable = true",
+    ] {
         assert!(shown.contains(missing), "`{missing}` not named in: {shown}");
     }
     assert_eq!(audit.missing.len(), 4, "{shown}");
     let parsed = Manifest::parse(manifest.as_bytes()).unwrap();
     let packed = pack(&narrowed.component, manifest.as_bytes(), false).unwrap();
     assert_eq!(packed.manifest, parsed);
-    assert!(packed.audit.is_accepted() && packed.audit.unused.is_empty(), "{}", packed.audit);
+    assert!(
+        packed.audit.is_accepted() && packed.audit.unused.is_empty(),
+        "{}",
+        packed.audit
+    );
 }
