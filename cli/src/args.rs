@@ -1,8 +1,12 @@
 //! The command line: clap definitions only, one struct per subcommand's arguments.
 
+mod author;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use author::{Kind, NewArgs, PackArgs, WitArgs};
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -26,7 +30,8 @@ pub struct Global {
     /// Refuse connectors without a valid signature by a registered publisher key.
     #[arg(long, global = true, env = "AIRLOCK_REQUIRE_SIGNED")]
     pub require_signed: bool,
-    /// Language of capability prompts: en, hi (हिंदी) or as (অসমীয়া).
+    /// Language of capability prompts: en, hi (हिंदी) or as (অসমীয়া). For `airlock new`: the
+    /// connector's language, rust, js or python.
     #[arg(long, global = true, default_value = "en")]
     pub lang: String,
     /// File with the vault key that seals connectors' secrets (64 hex characters; create it
@@ -130,6 +135,12 @@ pub enum Command {
     },
     /// Show the newest audit entries of a merchant.
     Audit(AuditArgs),
+    /// Start a connector project (`--lang rust|js|python --kind KIND`) from the templates.
+    New(NewArgs),
+    /// Write the WIT world a manifest allows, for JavaScript and Python builds.
+    Wit(WitArgs),
+    /// Check a component's imports against a manifest, then attach the manifest to it.
+    Pack(PackArgs),
 }
 
 /// A merchant.

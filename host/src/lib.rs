@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod authoring;
 mod bindings;
 mod call;
 mod capabilities;

@@ -14,6 +14,7 @@ mod db;
 mod host;
 mod manifest;
 mod pause;
+pub mod polyglot;
 pub mod provider;
 mod wat;
 

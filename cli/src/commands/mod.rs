@@ -2,6 +2,7 @@
 //! function per subcommand in the modules below.
 
 mod apps;
+mod author;
 mod demo;
 mod keys;
 mod limits;
@@ -35,6 +36,13 @@ const DEFAULT_DB: &str = "sqlite://airlock.db";
 /// Run one parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let json = cli.global.json;
+    // What an author runs needs no database; `new` reads `--lang` as the connector's language.
+    let command = match cli.command {
+        Command::New(args) => return author::create(args, &cli.global.lang, json),
+        Command::Wit(args) => return author::world(&args, json),
+        Command::Pack(args) => return author::pack(&args, json),
+        command => command,
+    };
     let lang: Language = cli
         .global
         .lang
@@ -42,7 +50,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         .map_err(anyhow::Error::msg)
         .context("--lang")?;
     // A publisher signs and an operator makes key files before there is any database.
-    let command = match cli.command {
+    let command = match command {
         Command::Demo => {
             return demo::demo(cli.global.db, cli.global.compile_cache, lang, json).await;
         }
@@ -97,6 +105,9 @@ async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
             LimitsCommand::Set(args) => limits::set(host, ctx, args).await,
         },
         Command::Demo
+        | Command::New(_)
+        | Command::Wit(_)
+        | Command::Pack(_)
         | Command::Sign(_)
         | Command::Keys {
             action: KeysCommand::Generate(_),

@@ -20,6 +20,7 @@ mod manifest_section;
 mod model;
 mod outbound;
 mod plugins_used;
+mod polyglot;
 mod provenance;
 mod secrets;
 mod spoofing;
