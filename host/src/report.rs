@@ -207,6 +207,10 @@ pub struct InvocationReport {
     pub busy_ms: f64,
     /// Instructions used (Wasmtime fuel), when a budget was set.
     pub fuel_used: Option<u64>,
+    /// The most linear memory it held at once, over all its memories, in bytes: the memory
+    /// limiter's high-water mark (a growth refused at the cap counts at the size it asked
+    /// for; 0 for a call that never started).
+    pub peak_memory_bytes: u64,
     /// The limits it ran under.
     pub limits: Limits,
 }
@@ -258,6 +262,7 @@ impl InvocationReport {
             elapsed_ms: 0.0,
             busy_ms: 0.0,
             fuel_used: None,
+            peak_memory_bytes: 0,
             limits: limits.clone(),
         }
     }

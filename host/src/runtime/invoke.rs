@@ -261,6 +261,7 @@ impl Invocation {
             .map(|budget| budget.saturating_sub(self.store.get_fuel().unwrap_or(0)));
         let call = &self.call;
         let stderr = super::wasi::stderr_lines(&self.store.data().stderr, call);
+        let peak_memory_bytes = self.store.data().limits.peak_memory as u64;
         let log = &mut self.store.data_mut().caps.log;
         // Nothing the call leaves behind may carry a secret it saw, in any encoding.
         let logs = std::mem::take(&mut log.lines)
@@ -289,6 +290,7 @@ impl Invocation {
             elapsed_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             busy_ms: busy.as_secs_f64() * 1000.0,
             fuel_used,
+            peak_memory_bytes,
             limits: limits.clone(),
         };
         self.release();
