@@ -45,6 +45,12 @@ use transport::{IoFuture, Job, Sent};
 /// The host function name outbound requests are counted under in the access log.
 pub const OPERATION: &str = "http.request";
 
+/// What the report says of a request refused because the host runs offline
+/// ([`NetworkPolicy::offline`]): it passed every check and its secrets were filled, and it
+/// was not sent.
+pub const OFFLINE_REFUSAL: &str =
+    "no network in this run: the request passed every check and was not sent";
+
 /// The caps of one call's outbound requests, from its limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BodyCaps {

@@ -33,6 +33,10 @@ pub struct NetworkPolicy {
     pub resolve: HashMap<(String, u16), SocketAddr>,
     /// Extra trusted root certificates (DER), for providers behind a private CA.
     pub extra_roots: Vec<Vec<u8>>,
+    /// No network at all: every request that passes the checks (its secrets filled) is
+    /// refused before connecting, with [`super::OFFLINE_REFUSAL`] (how `airlock dev run` runs
+    /// by default).
+    pub offline: bool,
 }
 
 impl NetworkPolicy {
@@ -64,6 +68,12 @@ impl NetworkPolicy {
     /// Trust one more root certificate (DER).
     pub fn trust_root(mut self, der: Vec<u8>) -> Self {
         self.extra_roots.push(der);
+        self
+    }
+
+    /// Refuse every request before connecting, after the usual checks.
+    pub fn offline(mut self) -> Self {
+        self.offline = true;
         self
     }
 }
@@ -108,6 +118,11 @@ impl Network {
     /// The TLS client configuration every request shares.
     pub(super) fn tls(&self) -> Arc<rustls::ClientConfig> {
         self.tls.clone()
+    }
+
+    /// True when no request may connect at all.
+    pub(super) fn offline(&self) -> bool {
+        self.policy.offline
     }
 }
 

@@ -142,6 +142,12 @@ impl Job {
             header.set_sensitive(true);
             request.headers_mut().insert(name, header);
         }
+        if self.network.offline() {
+            return Err(refused(
+                HttpError::HttpRequestDenied,
+                super::OFFLINE_REFUSAL,
+            ));
+        }
         let stream = self.connect().await?;
         self.address(&mut request)?;
         let deadline = tokio::time::Instant::from_std(self.deadline);
