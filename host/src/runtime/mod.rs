@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
 pub use disk::MAX_COMPILE_CACHE_BYTES;
@@ -105,6 +106,40 @@ pub struct Prepared {
     /// Origins and secrets it may use.
     pub connections: Connections,
     pre: ConnectorPre<HostState>,
+}
+
+/// One import of a component: its full name, and the functions it takes from it (empty for
+/// an import that is not an instance of functions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentImport {
+    /// The import name, such as `airlock:connector/orders@0.1.0`.
+    pub name: String,
+    /// The functions it uses from that instance (wit-component keeps only those it calls).
+    pub functions: Vec<String>,
+}
+
+impl Prepared {
+    /// What the component imports, read from its compiled type: the code's reach on every
+    /// path, not only the ones a run takes.
+    pub fn imports(&self) -> Vec<ComponentImport> {
+        let component = self.pre.instance_pre().component();
+        let engine = component.engine();
+        component
+            .component_type()
+            .imports(engine)
+            .map(|(name, item)| ComponentImport {
+                name: name.to_owned(),
+                functions: match item.ty {
+                    ComponentItem::ComponentInstance(instance) => instance
+                        .exports(engine)
+                        .filter(|(_, e)| matches!(e.ty, ComponentItem::ComponentFunc(_)))
+                        .map(|(function, _)| function.to_owned())
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect()
+    }
 }
 
 /// Who an invocation runs for and what it may do.
