@@ -16,6 +16,7 @@ pub mod commerce;
 pub mod db;
 mod declarations;
 pub mod demo;
+pub mod dev;
 mod error;
 mod failure;
 mod fairness;
@@ -52,7 +53,7 @@ pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgr
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
 pub use runtime::{
-    CallSetup, Connections, DataSources, MAX_COMPILE_CACHE_BYTES, MAX_POLL_LIST,
+    CallSetup, ComponentImport, Connections, DataSources, MAX_COMPILE_CACHE_BYTES, MAX_POLL_LIST,
     MAX_RANDOM_REQUEST, MAX_RESOURCES, Prepared, STDERR_KEPT, Sandbox, engine_config,
 };
 pub use status::{InstallationStatus, UnknownStatus};
