@@ -283,6 +283,9 @@ fn place(u: &ScopeUse, manifest: &Manifest, topic: Topic) -> (Placement, String)
     match u.run {
         RunUse::Used => {
             let mut why = format!("used by this run: {ops} ({} call(s))", u.calls);
+            if u.for_event {
+                why.push_str(&format!("; also needed for `{topic}` to be delivered"));
+            }
             if u.declared == Declared::Optional {
                 why.push_str(&format!(
                     "; optional, so this run had it only through `--grant {s}`: rerun without \
@@ -300,18 +303,20 @@ fn place(u: &ScopeUse, manifest: &Manifest, topic: Topic) -> (Placement, String)
         }
         RunUse::Withheld if u.declared == Declared::No => {
             let why = format!(
-                "not declared, so {} answered without what `{s}` adds; declare it only if the \
-                 connector needs that",
-                u.completes.join(", ")
+                "not declared, so {} answered without {}; declare it only if the connector \
+                 needs that",
+                u.completes.join(", "),
+                adds(s)
             );
             return (Placement::Drop, why);
         }
         RunUse::Withheld => {
             let why = format!(
-                "not granted in this run, so {} answered without what `{s}` adds (the host \
-                 withholds it silently); this run cannot show whether the connector needs it: \
-                 rerun with `--grant {s}`",
-                u.completes.join(", ")
+                "not granted in this run, so {} answered without {} (the host withholds it \
+                 silently); this run cannot show whether the connector needs it: rerun with \
+                 `--grant {s}`",
+                u.completes.join(", "),
+                adds(s)
             );
             return (as_declared(u.declared), why);
         }
@@ -358,10 +363,20 @@ fn place(u: &ScopeUse, manifest: &Manifest, topic: Topic) -> (Placement, String)
         }
         return (Placement::Optional, why);
     }
-    let why = "the code never calls a function that needs it: drop it (true for every event, \
-               not only this one)"
+    let why = "the code never calls a function that needs it (true for every event, not only \
+               this one)"
         .to_owned();
     (Placement::Drop, why)
+}
+
+/// What a scope that completes answers adds to them, in words.
+fn adds(scope: Scope) -> String {
+    match scope {
+        Scope::CustomersReadContact => {
+            "the customer's name, email, phone and address (customers:read-contact)".to_owned()
+        }
+        other => format!("what `{other}` adds"),
+    }
 }
 
 /// A scope that needs another (contact details need the customer) keeps it declared, and
