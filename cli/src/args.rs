@@ -141,6 +141,48 @@ pub enum Command {
     Wit(WitArgs),
     /// Check a component's imports against a manifest, then attach the manifest to it.
     Pack(PackArgs),
+    /// For connector authors: run a connector on fixture data, no database needed.
+    Dev {
+        #[command(subcommand)]
+        action: DevCommand,
+    },
+}
+
+/// `airlock dev ...`.
+#[derive(Subcommand)]
+pub enum DevCommand {
+    /// Run one event through a connector against the demo store's data in memory: what it
+    /// did, the scopes and origins it really used against what it declares, the least
+    /// manifest for that, and its instructions and memory against the limits. Exits 1 when
+    /// the connector failed, was stopped or was denied a call.
+    Run(DevRunArgs),
+}
+
+/// `airlock dev run`.
+#[derive(Args)]
+pub struct DevRunArgs {
+    /// The connector component (`.wasm`), its manifest built in or given with `--manifest`.
+    pub connector: PathBuf,
+    /// The event: a JSON file `{"topic", "subject_id", "id"?, "occurred_at"?}`, or
+    /// TOPIC:ID such as `order.created:ord_1001`.
+    #[arg(long, value_name = "FILE|TOPIC:ID")]
+    pub event: String,
+    /// Grant an optional scope, as a merchant approving it (repeatable or comma separated).
+    /// The required scopes are granted anyway; `none` grants nothing, not even those.
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',')]
+    pub grant: Vec<String>,
+    /// Run under this manifest (`airlock.toml`): for a component without one yet, or to try
+    /// an edited manifest before rebuilding.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Send outbound requests, under the usual network policy (`--allow-private-ip`,
+    /// `--resolve`); without it every request is checked, then refused before connecting.
+    #[arg(long)]
+    pub allow_network: bool,
+    /// A secret's value for this run (repeatable; test keys only: a command line is visible
+    /// to other users). The environment variable AIRLOCK_DEV_SECRET_<NAME> works too.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
 }
 
 /// A merchant.

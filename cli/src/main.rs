@@ -6,6 +6,7 @@ mod commands;
 mod demo;
 mod logging;
 mod print;
+mod print_dev;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 mod apps;
 mod author;
 mod demo;
+mod dev;
 mod keys;
 mod limits;
 mod secrets;
@@ -19,7 +20,7 @@ use airlock_host::outbound::NetworkPolicy;
 use airlock_host::prompt::Language;
 use airlock_host::vault::VaultKey;
 
-use crate::args::{Cli, Command, Global, KeysCommand, LimitsCommand, SecretsCommand};
+use crate::args::{Cli, Command, DevCommand, Global, KeysCommand, LimitsCommand, SecretsCommand};
 
 /// What every subcommand needs besides its own arguments.
 pub struct Ctx {
@@ -58,6 +59,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             action: KeysCommand::Generate(args),
         } => return keys::generate(&args.out, json),
         Command::Sign(args) => return keys::sign(&args, json),
+        // A dev run needs no database: fixture data in memory.
+        Command::Dev {
+            action: DevCommand::Run(args),
+        } => return dev::run(args, &cli.global).await,
         Command::Secrets {
             action: SecretsCommand::Keygen(args),
         } => return secrets::keygen(&args.out, json),
@@ -109,6 +114,7 @@ async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
         | Command::Wit(_)
         | Command::Pack(_)
         | Command::Sign(_)
+        | Command::Dev { .. }
         | Command::Keys {
             action: KeysCommand::Generate(_),
         } => bail!("handled before the database is opened"),
