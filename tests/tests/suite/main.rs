@@ -9,6 +9,7 @@ mod bounds;
 mod capabilities;
 mod compile_cache;
 mod credential_headers;
+mod dev_run;
 mod gates;
 mod hostile;
 mod imports;
