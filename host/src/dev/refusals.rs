@@ -138,8 +138,8 @@ fn place_origin(u: &OriginUse, http: bool, any_requested: bool) -> (OriginPlacem
                    at least one [[http]] origin; run events that make requests to see which";
         return (OriginPlacement::Keep, why.to_owned());
     }
-    let why = "not requested by this run: drop it unless another event calls it (one run shows \
-               one path)";
+    let why = "not requested by this run; keep it only if another event calls it (one run \
+               shows one path)";
     (OriginPlacement::Drop, why.to_owned())
 }
 

@@ -185,12 +185,18 @@ fn missing_declarations(manifest: &Manifest, reach: &Reach) -> Vec<String> {
     let mut problems = Vec::new();
     let declared = manifest.declared();
     for scope in reach.needed().minus(declared).iter() {
+        let functions = reach.functions_needing(scope);
+        let (calls, need) = match functions.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
+                (format!("{} and {last}", rest.join(", ")), "need")
+            }
+            _ => (functions.join(""), "needs"),
+        };
         problems.push(format!(
-            "the code calls {}, which needs `{scope}`, and the manifest does not declare it \
-             (no merchant could grant it): add\n      [[scopes.optional]]   # or \
-             [[scopes.required]] if the connector cannot work without it\n      scope = \
-             \"{scope}\"\n      reason = \"...\"",
-            reach.functions_needing(scope).join(", ")
+            "the code calls {calls}, which {need} `{scope}`, and the manifest does not declare \
+             it (install reads the component's imports, so a call no event reaches counts \
+             too): add\n      [[scopes.optional]]   # or [[scopes.required]] if the connector \
+             cannot work without it\n      scope = \"{scope}\"\n      reason = \"...\""
         ));
     }
     if reach.http && manifest.http.is_empty() {
@@ -257,6 +263,13 @@ fn notes_for(
                 secret.name.to_ascii_uppercase()
             ));
         }
+    }
+    if !manifest.secrets.is_empty() {
+        notes.push(
+            "[[secrets]] in the least manifest follow the origins kept: a run does not record \
+             which key a request carried"
+                .to_owned(),
+        );
     }
     notes.push(data_note());
     notes
