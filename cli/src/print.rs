@@ -199,7 +199,8 @@ pub fn report_text(r: &InvocationReport) -> String {
     });
     if let Some(fuel) = r.fuel_used {
         out.push_str(&format!(
-            "  used: {fuel} instructions, {:.1} ms of a worker thread\n",
+            "  used: {fuel} instructions, {:.1} MiB of memory at most, {:.1} ms of a worker thread\n",
+            r.peak_memory_bytes as f64 / (1024.0 * 1024.0),
             r.busy_ms
         ));
     }
