@@ -288,12 +288,16 @@ fn every_undeclared_scope_is_explained_before_anything_runs() {
         "inventory:write",
     ] {
         assert!(
-            err.contains(&format!("needs `{scope}`")),
+            err.contains(&format!("`{scope}`, and the manifest does not declare it")),
             "{scope} in {err}"
         );
     }
     assert!(err.contains("scope = \"inventory:write\""), "{err}");
-    assert!(!err.contains("needs `orders:read`"), "declared: {err}");
+    assert!(
+        err.contains("calls inventory.get and inventory.list, which need `inventory:read`"),
+        "{err}"
+    );
+    assert!(!err.contains("`orders:read`, and"), "declared: {err}");
     // Without a manifest file, a component with none is told to pass one.
     fails_saying(
         &airlock(&["dev", "run", BARE, "--event", "order.created:ord_1001"]),
