@@ -132,10 +132,7 @@ impl DevConnector {
     /// compile it once more under a manifest that declares everything, to name every missing
     /// declaration at once rather than the first.
     fn explain_refusal(&self, sandbox: &Sandbox, refused: ArtifactError) -> DevError {
-        if !matches!(
-            refused,
-            ArtifactError::UndeclaredScope { .. } | ArtifactError::UndeclaredConnection { .. }
-        ) {
+        if !matches!(refused, ArtifactError::UndeclaredScopes(_)) {
             return DevError::Artifact(refused);
         }
         let manifest = &self.artifact.manifest;

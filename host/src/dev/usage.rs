@@ -144,7 +144,7 @@ impl Reach {
                         }
                     }
                     Some(Requirement::ReadableSecret) => reach.reads_secrets = true,
-                    Some(Requirement::OwnSpace) | None => {}
+                    Some(Requirement::OwnSpace | Requirement::Nothing) | None => {}
                 }
             }
         }
@@ -203,11 +203,7 @@ fn withheld(report: Option<&InvocationReport>, scope: Scope, granted: ScopeSet) 
     let carriers: ScopeSet = CAPABILITIES
         .iter()
         .filter(|d| d.unlocks.contains(&scope))
-        .flat_map(|d| d.functions.iter())
-        .filter_map(|(_, needs)| match needs {
-            Requirement::Scope(s) => Some(*s),
-            _ => None,
-        })
+        .filter_map(|d| d.needs.scope())
         .collect();
     report
         .iter()
