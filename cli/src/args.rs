@@ -180,7 +180,7 @@ pub struct DevRunArgs {
     #[arg(long)]
     pub allow_network: bool,
     /// A secret's value for this run (repeatable; test keys only: a command line is visible
-    /// to other users). The environment variable AIRLOCK_DEV_SECRET_<NAME> works too.
+    /// to other users). The environment variable `AIRLOCK_DEV_SECRET_<NAME>` works too.
     #[arg(long, value_name = "NAME=VALUE")]
     pub secret: Vec<String>,
 }

@@ -113,7 +113,7 @@ fn grants(args: &[String]) -> Result<(bool, Vec<Scope>)> {
     Ok((required, scopes))
 }
 
-/// Secret values: `--secret NAME=VALUE`, then AIRLOCK_DEV_SECRET_<NAME> for each declared
+/// Secret values: `--secret NAME=VALUE`, then `AIRLOCK_DEV_SECRET_<NAME>` for each declared
 /// secret not given.
 fn secrets(args: &[String], manifest: &Manifest) -> Result<Vec<(String, Zeroizing<String>)>> {
     let mut out = Vec::new();

@@ -29,7 +29,7 @@ enum Need {
 impl Host {
     /// Prepare the component of every active installation (of every merchant) before any
     /// event needs it: loaded from the compile cache where it has a valid file, compiled
-    /// otherwise (at most [`MAX_CONCURRENT_COMPILES`](super::MAX_CONCURRENT_COMPILES) at
+    /// otherwise (at most `MAX_CONCURRENT_COMPILES` at
     /// once), several at a time. Returns how many are ready. An artifact that cannot be
     /// prepared (changed in the database, say) is logged and skipped, not fatal: its calls
     /// report the error, every other connector runs. [`HostBuilder::open`](super::HostBuilder::open)

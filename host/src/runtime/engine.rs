@@ -65,7 +65,7 @@ impl Settings {
 /// core instances and stacks as that many components can use at the per-component maxima
 /// above: so a call never fails to instantiate for want of a memory or table slot while a
 /// component slot is free, and admitting calls against component slots (per merchant, see
-/// [`crate::runtime`]) admits them against the whole pool.
+/// `crate::runtime`) admits them against the whole pool.
 pub fn engine_config(limits: &Limits) -> Config {
     let s = Settings::of(limits);
     let mut pool = PoolingAllocationConfig::default();
