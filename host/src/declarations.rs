@@ -57,6 +57,7 @@ impl Missing {
         }
     }
 
+    /// Whether it is the missing-origin problem (reported once for all `wasi:http` imports).
     pub(crate) fn is_origin(&self) -> bool {
         matches!(self, Missing::Origin { .. })
     }

@@ -92,32 +92,21 @@ impl ImportAudit {
 /// and every unused declaration with its cost, one per line.
 impl fmt::Display for ImportAudit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut interfaces = self.interfaces.join(", ");
-        if self.http {
-            interfaces.push_str(if interfaces.is_empty() {
-                "wasi:http"
+        let or = |list: Vec<&str>, none: &str| {
+            if list.is_empty() {
+                none.to_owned()
             } else {
-                ", wasi:http"
-            });
+                list.join(", ")
+            }
+        };
+        let mut imported = self.interfaces.clone();
+        if self.http {
+            imported.push("wasi:http");
         }
-        let needed: Vec<&str> = self.needed.iter().map(Scope::as_str).collect();
+        let needed = self.needed.iter().map(Scope::as_str).collect();
         let mut lines = vec![
-            format!(
-                "imports: {}",
-                if interfaces.is_empty() {
-                    "none"
-                } else {
-                    &interfaces
-                }
-            ),
-            format!(
-                "needs: {}",
-                if needed.is_empty() {
-                    "no scope".to_owned()
-                } else {
-                    needed.join(", ")
-                }
-            ),
+            format!("imports: {}", or(imported, "none")),
+            format!("needs: {}", or(needed, "no scope")),
         ];
         lines.extend(
             self.unknown

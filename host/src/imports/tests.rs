@@ -43,6 +43,10 @@ fn importing_an_interface_needs_its_one_scope_whatever_functions_the_code_calls(
     assert_eq!(audit.interfaces, ["types", "inventory-updates"]);
     assert_eq!(audit.needed, ScopeSet::EMPTY.with(Scope::InventoryWrite));
     assert_eq!(check(&bytes, &declared).unwrap(), audit.needed);
+    assert_eq!(
+        audit.to_string(),
+        "imports: types, inventory-updates\nneeds: inventory:write"
+    );
 
     let err = check(&bytes, &manifest("")).unwrap_err();
     assert!(
