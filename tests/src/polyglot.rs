@@ -170,7 +170,17 @@ fn install(dir: &Path, steps: impl FnOnce(&Path)) {
 /// built from the same inputs: every file of the project, `wit_dir`'s files, and the command.
 pub fn build(project: &Path, wit_dir: &Path, command: &[String], tool: &Path) -> Built {
     let mut hash = Sha256::new();
-    hash.update(command.join("\0"));
+    // The WIT directory is hashed by content below, not by where this checkout is: a clone
+    // in another folder (CI's) finds the same components.
+    for arg in command {
+        let arg = if Path::new(arg) == wit_dir {
+            "<wit>"
+        } else {
+            arg
+        };
+        hash.update(arg.as_bytes());
+        hash.update([0]);
+    }
     for root in [project, wit_dir] {
         for (path, bytes) in files_under(root) {
             hash.update(path.to_string_lossy().as_bytes());
