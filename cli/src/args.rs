@@ -1,12 +1,17 @@
 //! The command line: clap definitions only, one struct per subcommand's arguments.
 
 mod author;
+mod deliver;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use author::{Kind, NewArgs, PackArgs, WitArgs};
+pub use deliver::{
+    DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
+    DeliveryResumeArgs, DeliveryShowArgs, ScheduleArgs, ServeArgs,
+};
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -102,8 +107,16 @@ pub enum Command {
     List(MerchantArgs),
     /// Show one installation.
     Show(TargetArgs),
-    /// Emit a platform event to every subscribed, granted installation and show what each did.
+    /// Write a platform event to the outbox for every subscribed, granted installation;
+    /// `--wait` delivers it now and shows what each did.
     Emit(EmitArgs),
+    /// Run the host as a service: deliver the outbox with retries until SIGTERM.
+    Serve(ServeArgs),
+    /// The outbox: list, show and replay deliveries; resume held ones; retry schedules.
+    Deliveries {
+        #[command(subcommand)]
+        action: DeliveriesCommand,
+    },
     /// Offer a newer version: same or fewer scopes apply at once; more wait for `approve`.
     Upgrade(UpgradeArgs),
     /// Withdraw one optional scope (`--scope`), or every approval of the app.
@@ -246,6 +259,10 @@ pub struct EmitArgs {
     pub topic: String,
     /// The record it is about, such as `ord_1001`.
     pub subject: String,
+    /// Deliver it now in this process (one try each) and show what each installation did;
+    /// without it the event is queued for `airlock serve`.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `airlock upgrade`.

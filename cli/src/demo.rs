@@ -65,7 +65,7 @@ pub async fn run(
         )
         .await?;
     let emitted = host
-        .emit(&merchant, Topic::OrderCreated, "ord_1001")
+        .emit_and_wait(&merchant, Topic::OrderCreated, "ord_1001")
         .await?;
     let delivery = emitted.deliveries.into_iter().next().ok_or_else(|| {
         anyhow!(

@@ -217,6 +217,7 @@ fn every_rust_template_builds_and_one_runs_in_a_store() {
     ]);
     let emitted = ok(&[
         "emit",
+        "--wait",
         "--db",
         &db,
         "--merchant",

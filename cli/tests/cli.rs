@@ -391,6 +391,7 @@ fn secrets_never_leave_the_vault_through_the_cli_its_logs_or_the_database() {
     let emitted = run(
         &[
             "emit",
+            "--wait",
             "--merchant",
             "demo-store",
             "order.created",

@@ -199,6 +199,11 @@ pub enum Error {
         /// The scope the topic needs.
         scope: Scope,
     },
+    /// No delivery with that id for this merchant.
+    #[error(
+        "delivery `{0}` not found for this merchant; `airlock deliveries list` shows its deliveries"
+    )]
+    UnknownDelivery(String),
     /// An event's subject id is unusable.
     #[error("subject id must be 1 to 128 bytes without control characters")]
     BadSubject,

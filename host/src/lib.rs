@@ -4,7 +4,8 @@
 //! installation's effective grant (declared ∩ approved ∩ platform policy) and is bound to the
 //! merchant of the call, never to ids the plugin passes.
 //!
-//! Start with [`Host::open`], then [`Host::install`], [`Host::approve`] and [`Host::emit`].
+//! Start with [`Host::open`], then [`Host::install`], [`Host::approve`] and [`Host::emit`]
+//! (delivered by [`Host::dispatch_once`], which `airlock serve` runs in a loop).
 #![deny(missing_docs)]
 
 pub mod artifact;
@@ -32,6 +33,7 @@ pub mod manifest;
 pub mod memory;
 pub mod origin;
 pub mod outbound;
+pub mod outbox;
 pub mod prompt;
 mod prompt_text;
 mod redact;
@@ -49,7 +51,10 @@ pub use capabilities::log::{LogLevel, LogLine};
 pub use capabilities::{CAPABILITIES, Descriptor, Requirement, descriptor, requirement};
 pub use error::Error;
 pub use failure::ConnectorFailure;
-pub use host::{Host, HostBuilder, SecretChanged, SecretStatus, Uninstalled, Upgraded, Waiting};
+pub use host::{
+    DispatchOptions, Host, HostBuilder, Round, SecretChanged, SecretStatus, Uninstalled, Upgraded,
+    Waiting,
+};
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
 pub use runtime::{

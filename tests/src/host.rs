@@ -11,6 +11,7 @@ use std::sync::Arc;
 use airlock_host::commerce::{CommerceData, ConnectorStorage};
 use airlock_host::db::Db;
 use airlock_host::outbound::NetworkPolicy;
+use airlock_host::outbox::{Clock, RetrySchedule};
 use airlock_host::vault::VaultKey;
 use airlock_host::{Host, Limits, demo};
 
@@ -30,6 +31,8 @@ pub struct TestHost<'a> {
     commerce: Option<CommerceFrom<'a>>,
     storage: Option<Arc<dyn ConnectorStorage>>,
     compile_cache: Option<PathBuf>,
+    clock: Option<Arc<dyn Clock>>,
+    schedule: Option<RetrySchedule>,
     seed: bool,
 }
 
@@ -51,6 +54,8 @@ impl<'a> TestHost<'a> {
             commerce: None,
             storage: None,
             compile_cache: None,
+            clock: None,
+            schedule: None,
             seed: true,
         }
     }
@@ -98,6 +103,19 @@ impl<'a> TestHost<'a> {
         self
     }
 
+    /// Read the outbox's time from `clock` (a [`ManualClock`](airlock_host::outbox::ManualClock)
+    /// walks the retry schedule without waiting).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Retry failed deliveries on `schedule`.
+    pub fn retry_schedule(mut self, schedule: RetrySchedule) -> Self {
+        self.schedule = Some(schedule);
+        self
+    }
+
     /// Do not seed the demo store (a second host over a database another host seeded).
     pub fn unseeded(mut self) -> Self {
         self.seed = false;
@@ -125,6 +143,12 @@ impl<'a> TestHost<'a> {
         }
         if let Some(dir) = self.compile_cache {
             builder = builder.compile_cache(dir);
+        }
+        if let Some(clock) = self.clock {
+            builder = builder.clock(clock);
+        }
+        if let Some(schedule) = self.schedule {
+            builder = builder.retry_schedule(schedule);
         }
         let host = builder.open().await.expect("start host");
         if self.seed {

@@ -117,11 +117,19 @@ pub async fn show(host: &Host, ctx: &Ctx, args: TargetArgs) -> Result<()> {
     print::installation(&view, ctx.json)
 }
 
-/// `airlock emit`: deliver an event and show what each installation did.
+/// `airlock emit`: queue an event; with `--wait`, deliver it now and show what each
+/// installation did.
 pub async fn emit(host: &Host, ctx: &Ctx, args: EmitArgs) -> Result<()> {
     let topic: Topic = args.topic.parse().map_err(anyhow::Error::msg)?;
     let merchant = MerchantId::new(args.merchant);
-    print::emitted(&host.emit(&merchant, topic, &args.subject).await?, ctx.json)
+    if args.wait {
+        print::emitted(
+            &host.emit_and_wait(&merchant, topic, &args.subject).await?,
+            ctx.json,
+        )
+    } else {
+        crate::print_outbox::queued(&host.emit(&merchant, topic, &args.subject).await?, ctx.json)
+    }
 }
 
 /// `airlock upgrade`: offer a newer version of an installed connector.

@@ -3,11 +3,13 @@
 
 mod apps;
 mod author;
+mod deliveries;
 mod demo;
 mod dev;
 mod keys;
 mod limits;
 mod secrets;
+mod serve;
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +89,8 @@ async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
         Command::List(args) => apps::list(host, ctx, args).await,
         Command::Show(args) => apps::show(host, ctx, args).await,
         Command::Emit(args) => apps::emit(host, ctx, args).await,
+        Command::Serve(args) => serve::serve(host, ctx, args).await,
+        Command::Deliveries { action } => deliveries::run(host, ctx, action).await,
         Command::Upgrade(args) => apps::upgrade(host, ctx, args).await,
         Command::Revoke(args) => apps::revoke(host, ctx, args).await,
         Command::Disable(args) => apps::disable(host, ctx, args).await,

@@ -9,6 +9,8 @@ use crate::commerce::{
     InventoryLevel, LineItem, Money, Order, OrderQuery,
 };
 use crate::ids::MerchantId;
+use crate::report::Event;
+use crate::topics::Topic;
 
 /// Orders, customers and stock kept in Airlock's own database.
 #[derive(Debug, Clone)]
@@ -186,22 +188,39 @@ impl CommerceData for SqlCommerce {
         rows.iter().map(level_from).collect()
     }
 
+    /// The change and its `inventory.changed` event commit together: a crash between them
+    /// can neither lose the event nor announce a change that did not happen.
     async fn adjust_inventory(
         &self,
         merchant: &MerchantId,
         sku: &str,
         delta: i64,
     ) -> Result<bool, DataError> {
+        let now = super::now_ms();
+        let mut tx = self.db.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE inventory SET available = available + $1, updated_at = $2 WHERE merchant_id = $3 AND sku = $4",
         )
         .bind(delta)
-        .bind(super::now_ms())
+        .bind(now)
         .bind(merchant.as_str())
         .bind(sku)
-        .execute(&self.db.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let event = Event {
+            id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
+            topic: Topic::InventoryChanged,
+            subject_id: sku.to_owned(),
+            occurred_at: now.max(0) as u64,
+        };
+        super::outbox::insert_event(&mut tx, merchant, &event)
+            .await
+            .map_err(|e| DataError(e.to_string()))?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

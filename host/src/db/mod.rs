@@ -5,6 +5,7 @@ pub mod audit;
 pub mod commerce;
 pub mod lifecycle;
 pub(crate) mod limits;
+pub(crate) mod outbox;
 pub(crate) mod registry;
 pub mod secrets;
 pub mod storage;

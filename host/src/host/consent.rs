@@ -112,9 +112,12 @@ impl Host {
             return Err(self.not_waiting(merchant, &row, digest).await);
         }
         if let Some(pending) = row.pending_digest.clone() {
-            return self
+            let approved = self
                 .approve_upgrade(merchant, &row, &pending, optional, approver)
-                .await;
+                .await?;
+            // A new approval is the merchant's answer to a held permission: try again.
+            self.lift_hold(&row.id).await?;
+            return Ok(approved);
         }
         let manifest = self.manifest_of(&row).await?;
         let offered = manifest.optional();
@@ -142,6 +145,7 @@ impl Host {
             })
             .collect();
         audit::append(&self.db, &entries).await?;
+        self.lift_hold(&row.id).await?;
         self.installation(merchant, row.id.as_str()).await
     }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::Host;
 use crate::db::audit::{self, AuditEntry};
+use crate::db::registry::InstallationRow;
 use crate::db::secrets::{SecretWrite, WriteRefused};
 use crate::error::Error;
 use crate::ids::{InstallationId, MerchantId};
@@ -124,6 +125,7 @@ impl Host {
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, &format!("secret.{action}"));
         entry.detail = format!("{name} (value not recorded)");
         audit::append(&self.db, &[entry]).await?;
+        self.recheck_hold(&row).await;
         let secret = self
             .secrets(merchant, row.id.as_str())
             .await?
@@ -135,6 +137,26 @@ impl Host {
             secret,
             action,
         })
+    }
+}
+
+impl Host {
+    /// After a key changed: if the installation's deliveries wait for the merchant, run its
+    /// health check; a pass lets them go ([`Host::health_check`] lifts the hold). A check that
+    /// cannot run (the app is disabled) leaves the hold for `enable` and the next check.
+    async fn recheck_hold(&self, row: &InstallationRow) {
+        match crate::db::outbox::hold_of(&self.db, &row.id).await {
+            Ok(Some(_)) => {
+                if let Err(err) = self.health_check(&row.merchant, row.id.as_str()).await {
+                    tracing::info!(installation = %row.id, error = %err,
+                        "held deliveries stay held: the health check after the key change could not run");
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(installation = %row.id, error = %err, "could not read the delivery hold")
+            }
+        }
     }
 }
 

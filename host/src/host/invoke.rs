@@ -1,5 +1,5 @@
-//! Running connectors: [`Host::emit`] fans an event out to every subscribed, granted, active
-//! installation; [`Host::invoke`] delivers one directly; [`Host::health_check`] runs the
+//! Running connectors: the dispatcher (`deliver.rs`) delivers outbox events through
+//! [`Host::run`]; [`Host::invoke`] delivers one directly; [`Host::health_check`] runs the
 //! `health-check` export. All three go through one gate ([`Host::run`]): the installation must
 //! be active, the call follows revocations while it runs, counts against the installation's
 //! concurrency cap, reads data through its merchant's database gate, and is audited.
@@ -13,16 +13,15 @@ use crate::error::Error;
 use crate::grants::Grant;
 use crate::ids::{InstallationId, MerchantId};
 use crate::manifest::{Manifest, Topic};
-use crate::report::{AbortReason, Event, InvocationReport};
+use crate::report::{AbortReason, CallResult, Event, InvocationReport};
 use crate::runtime::{CallSetup, Prepared};
 use crate::status::InstallationStatus;
-use crate::views::Emitted;
 
 use super::Host;
 
 /// What a call runs, and how it was asked for.
 #[derive(Clone, Copy)]
-enum Export<'a> {
+pub(super) enum Export<'a> {
     /// `handle-event` for an emitted event: skipped unless subscribed and granted the
     /// topic's scope.
     Emitted(&'a Event),
@@ -34,29 +33,6 @@ enum Export<'a> {
 }
 
 impl Host {
-    /// Deliver a new `topic` event about `subject_id` to every active installation of
-    /// `merchant` that subscribed to it and holds the scope the topic needs.
-    pub async fn emit(
-        &self,
-        merchant: &MerchantId,
-        topic: Topic,
-        subject_id: &str,
-    ) -> Result<Emitted, Error> {
-        if registry::plan_of(&self.db, merchant).await?.is_none() {
-            return Err(Error::UnknownMerchant(merchant.clone()));
-        }
-        let event = new_event(topic, subject_id)?;
-        let mut deliveries = Vec::new();
-        for row in registry::installations(&self.db, merchant).await? {
-            if row.status == InstallationStatus::Active
-                && let Some(report) = self.run(merchant, &row.id, Export::Emitted(&event)).await?
-            {
-                deliveries.push(report);
-            }
-        }
-        Ok(Emitted { event, deliveries })
-    }
-
     /// Deliver one event to one installation directly (a replay, or `dev run`), under its
     /// grant. The installation must be active and hold the scope the topic needs.
     pub async fn invoke(
@@ -79,7 +55,12 @@ impl Host {
         key: &str,
     ) -> Result<InvocationReport, Error> {
         let row = self.row(merchant, key).await?;
-        self.run_one(&row, Export::Health).await
+        let report = self.run_one(&row, Export::Health).await?;
+        // A passing check is the sign the merchant fixed what held its deliveries.
+        if matches!(report.result, CallResult::Done { .. }) {
+            self.lift_hold(&row.id).await?;
+        }
+        Ok(report)
     }
 
     /// Forget an uninstalled app's storage in the storage backend as well: a platform's own
@@ -120,7 +101,7 @@ impl Host {
     /// active (and, for an emitted event, subscribed and granted for it). The generation is
     /// read before the row: a change committed before that is in the row, a later one moves
     /// the generation and reaches the call at its next host call or epoch tick.
-    async fn run(
+    pub(super) async fn run(
         &self,
         merchant: &MerchantId,
         id: &InstallationId,
@@ -230,7 +211,7 @@ fn subscribed(manifest: &Manifest, grant: &Grant, topic: Topic) -> bool {
     manifest.events.contains(&topic) && grant.allows(topic.needs())
 }
 
-fn new_event(topic: Topic, subject_id: &str) -> Result<Event, Error> {
+pub(super) fn new_event(topic: Topic, subject_id: &str) -> Result<Event, Error> {
     if subject_id.is_empty() || subject_id.len() > 128 || subject_id.chars().any(char::is_control) {
         return Err(Error::BadSubject);
     }

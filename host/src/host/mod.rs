@@ -6,6 +6,7 @@
 mod audit;
 mod consent;
 mod credentials;
+mod deliver;
 mod gate;
 mod install;
 mod invoke;
@@ -18,13 +19,15 @@ mod upgrade;
 
 pub use consent::Waiting;
 pub use credentials::{SecretChanged, SecretStatus};
+pub use deliver::{DispatchOptions, Round};
 pub use lifecycle::Uninstalled;
 pub use upgrade::Upgraded;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::artifact::Artifact;
 use crate::commerce::{CommerceData, ConnectorStorage};
@@ -41,6 +44,7 @@ use crate::limits::Limits;
 use crate::live::Signals;
 use crate::manifest::Manifest;
 use crate::outbound::NetworkPolicy;
+use crate::outbox::{Clock, RetrySchedule, SystemClock};
 use crate::runtime::{DataSources, Sandbox};
 use crate::vault::VaultKey;
 
@@ -57,9 +61,25 @@ pub struct HostBuilder {
     vault_key: Option<VaultKey>,
     network: NetworkPolicy,
     compile_cache: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+    schedule: RetrySchedule,
 }
 
 impl HostBuilder {
+    /// Read the time from `clock` for the outbox (due times, leases): a [`crate::outbox::ManualClock`]
+    /// lets a test walk the retry schedule without waiting.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Retry failed deliveries on `schedule` unless the merchant's plan sets its own
+    /// (default [`RetrySchedule::standard`]).
+    pub fn retry_schedule(mut self, schedule: RetrySchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
     /// Keep compiled components in `dir` (created 0700 if missing), so a restarted host loads
     /// them instead of compiling (default: memory only). A directory that cannot be used is
     /// logged as a warning and the host runs with memory only. See [`crate::Sandbox::compile_cache`].
@@ -152,6 +172,10 @@ impl HostBuilder {
             policy: self.policy,
             require_signatures: self.require_signatures,
             signals: Signals::default(),
+            clock: self.clock,
+            schedule: self.schedule,
+            wake: Arc::new(Notify::new()),
+            manifests: Mutex::new(HashMap::new()),
         })
     }
 }
@@ -174,6 +198,14 @@ pub struct Host {
     gates: gate::MerchantGates,
     /// Compilations allowed to run at once.
     compiling: Arc<Semaphore>,
+    /// The outbox's time.
+    clock: Arc<dyn Clock>,
+    /// Retries when the merchant's plan sets none.
+    schedule: RetrySchedule,
+    /// Wakes this process's dispatcher when it emits or lifts a hold.
+    wake: Arc<Notify>,
+    /// Manifests by artifact digest, for fanning events out without re-parsing.
+    manifests: Mutex<HashMap<String, Arc<Manifest>>>,
 }
 
 /// Components a host compiles at once; more uploads wait their turn.
@@ -192,6 +224,8 @@ impl Host {
             vault_key: None,
             network: NetworkPolicy::default(),
             compile_cache: None,
+            clock: Arc::new(SystemClock),
+            schedule: RetrySchedule::default(),
         }
     }
 

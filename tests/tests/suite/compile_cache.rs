@@ -52,7 +52,7 @@ async fn install_notifier(host: &Host) -> String {
 /// An `order.created` for the demo order reached the notifier and it acted.
 async fn notifier_acts(host: &Host) {
     let emitted = host
-        .emit(&demo_store(), Topic::OrderCreated, "ord_1001")
+        .emit_and_wait(&demo_store(), Topic::OrderCreated, "ord_1001")
         .await
         .unwrap();
     let delivery = emitted

@@ -256,7 +256,7 @@ async fn disable_pauses_deliveries_and_enable_restores_them_with_the_same_grants
             .unwrap();
         assert_eq!(disabled.status, "disabled");
         assert!(
-            host.emit(&demo_store(), Topic::OrderCreated, "ord_1001")
+            host.emit_and_wait(&demo_store(), Topic::OrderCreated, "ord_1001")
                 .await
                 .unwrap()
                 .deliveries
@@ -275,7 +275,7 @@ async fn disable_pauses_deliveries_and_enable_restores_them_with_the_same_grants
         assert_eq!(enabled.status, "active");
         assert_eq!(enabled.approved, before.approved, "grants survive a pause");
         let emitted = host
-            .emit(&demo_store(), Topic::OrderCreated, "ord_1001")
+            .emit_and_wait(&demo_store(), Topic::OrderCreated, "ord_1001")
             .await
             .unwrap();
         assert_eq!(emitted.deliveries.len(), 1);
@@ -385,7 +385,7 @@ async fn approve_never_turns_a_disabled_app_active() {
                 .any(|a| a.scope == Scope::CustomersReadContact)
         );
         assert!(
-            host.emit(&demo_store(), Topic::OrderCreated, "ord_1001")
+            host.emit_and_wait(&demo_store(), Topic::OrderCreated, "ord_1001")
                 .await
                 .unwrap()
                 .deliveries

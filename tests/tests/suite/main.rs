@@ -20,6 +20,7 @@ mod limits;
 mod manifest_section;
 mod model;
 mod outbound;
+mod outbox;
 mod plugins_used;
 mod polyglot;
 mod provenance;

@@ -26,6 +26,9 @@ fn fulfillment(name: &str) -> FulfillmentStatus {
 
 impl Connector for Probe {
     fn handle_event(event: Event) -> Result<Outcome, ConnectorError> {
+        if let Some(outcome) = delivery_op(&event)? {
+            return Ok(outcome);
+        }
         // `a;b;c` runs several host calls in one invocation, answers joined by ` | `.
         let commands: Vec<&str> = event.subject_id.split(';').collect();
         let mut answers = commands
@@ -55,6 +58,55 @@ impl Connector for Probe {
             }
         }
         Ok(())
+    }
+}
+
+/// Operations about delivery itself, keyed on the event id the host keeps on every try:
+/// - `fail CAUSE [N]`: fail every try with CAUSE (`unavailable`, `network`, `rate-limited N`,
+///   `invalid-credentials`, `verification`, `policy`, `billing`, `trap`);
+/// - `flaky N CAUSE`: fail the first N tries of this event with CAUSE, then succeed;
+/// - `apply`: a side effect deduplicated on the event id: the first try that gets this far
+///   writes `applied:<event id>`; a later try of the same event finds it and does nothing.
+fn delivery_op(event: &Event) -> Result<Option<Outcome>, ConnectorError> {
+    let words: Vec<&str> = event.subject_id.split(' ').collect();
+    match words.as_slice() {
+        ["fail", cause @ ..] => Err(failure(cause)),
+        ["flaky", n, cause @ ..] => {
+            let key = format!("tries:{}", event.id);
+            let tries = storage::get(&key)?
+                .and_then(|v| String::from_utf8(v).ok())
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+                + 1;
+            storage::set(&key, tries.to_string().as_bytes())?;
+            if tries <= n.parse().unwrap_or(0) {
+                return Err(failure(cause));
+            }
+            Ok(Some(Outcome::acted(format!("succeeded on try {tries}"))))
+        }
+        ["apply"] => {
+            let key = format!("applied:{}", event.id);
+            if storage::get(&key)?.is_some() {
+                return Ok(Some(Outcome::ignored("already applied")));
+            }
+            storage::set(&key, b"1")?;
+            Ok(Some(Outcome::acted("applied")))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn failure(cause: &[&str]) -> ConnectorError {
+    match cause {
+        ["unavailable"] => ConnectorError::ProviderUnavailable,
+        ["network"] => ConnectorError::Network("connection reset".into()),
+        ["rate-limited", secs] => ConnectorError::RateLimited(secs.parse().ok()),
+        ["invalid-credentials"] => ConnectorError::InvalidCredentials,
+        ["verification"] => ConnectorError::VerificationRequired,
+        ["policy"] => ConnectorError::PolicyRestricted("template not approved".into()),
+        ["billing"] => ConnectorError::BillingIssue,
+        ["trap"] => panic!("the probe was told to trap"),
+        other => ConnectorError::Config(format!("unknown failure {other:?}")),
     }
 }
 

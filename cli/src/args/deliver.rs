@@ -1,0 +1,123 @@
+//! The arguments of the outbox's commands: `airlock serve` and `airlock deliveries ...`.
+
+use clap::{Args, Subcommand};
+
+/// `airlock serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// This node's name. Its claims carry it, and a restarted node with the same name takes
+    /// back its unfinished deliveries at once instead of when their leases run out: give
+    /// each node sharing a PostgreSQL database its own.
+    #[arg(long, env = "AIRLOCK_NODE", default_value = "local")]
+    pub node: String,
+    /// Deliveries claimed per round.
+    #[arg(long, default_value_t = 64)]
+    pub batch: u32,
+    /// Deliveries run at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// How long a claim is held before another node may take the delivery over, in seconds
+    /// (longer than any call's deadline).
+    #[arg(long, default_value_t = 60)]
+    pub lease_secs: u64,
+    /// How often to look for work written by other processes or come due, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    pub poll_ms: u64,
+    /// On SIGTERM or Ctrl-C, how long running deliveries may take to finish before they are
+    /// released to be tried again, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub grace_secs: u64,
+    /// Stop when nothing is due (for scripts and cron): deliver what is due now, then exit.
+    #[arg(long)]
+    pub until_idle: bool,
+}
+
+/// `airlock deliveries ...`.
+#[derive(Subcommand)]
+pub enum DeliveriesCommand {
+    /// A merchant's deliveries, newest first.
+    List(DeliveryListArgs),
+    /// One delivery.
+    Show(DeliveryShowArgs),
+    /// Queue finished deliveries again with the same event id: one (`ID`), an installation's
+    /// (`--installation`), or every one since a time (`--since`); dead ones by default.
+    Replay(DeliveryReplayArgs),
+    /// Let an installation's held deliveries go again once its cause is fixed.
+    Resume(DeliveryResumeArgs),
+    /// Show or set a plan's retry schedule.
+    Schedule(ScheduleArgs),
+}
+
+/// Which deliveries: the filters `list` and `replay` share.
+#[derive(Args)]
+pub struct DeliveryFilterArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Only this installation's (installation id or connector id).
+    #[arg(long)]
+    pub installation: Option<String>,
+    /// Only events since: a duration back (`30m`, `2h`, `7d`) or milliseconds since the epoch.
+    #[arg(long, value_name = "AGO|MS")]
+    pub since: Option<String>,
+    /// Only this event's.
+    #[arg(long)]
+    pub event: Option<String>,
+}
+
+/// `airlock deliveries list`.
+#[derive(Args)]
+pub struct DeliveryListArgs {
+    #[command(flatten)]
+    pub filter: DeliveryFilterArgs,
+    /// Only in this state: queued, running, delivered, dead or skipped.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+/// `airlock deliveries show`.
+#[derive(Args)]
+pub struct DeliveryShowArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// The delivery id (`dlv_...`).
+    pub id: String,
+}
+
+/// `airlock deliveries replay`.
+#[derive(Args)]
+pub struct DeliveryReplayArgs {
+    #[command(flatten)]
+    pub filter: DeliveryFilterArgs,
+    /// One delivery, by id.
+    pub id: Option<String>,
+    /// Replay delivered and skipped deliveries too, not only dead ones.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `airlock deliveries resume`.
+#[derive(Args)]
+pub struct DeliveryResumeArgs {
+    /// The merchant.
+    #[arg(long)]
+    pub merchant: String,
+    /// Installation id or connector id.
+    pub installation: String,
+}
+
+/// `airlock deliveries schedule`.
+#[derive(Args)]
+pub struct ScheduleArgs {
+    /// The plan.
+    #[arg(long)]
+    pub plan: String,
+    /// Seconds between tries, comma separated (`5,300,1800`), `standard` (Svix's: 5 s to
+    /// 10 h, seven retries), `shopify` (eight retries over four hours) or `default` (the
+    /// host's). Without it, only show the plan's merchants' schedule.
+    pub schedule: Option<String>,
+}

@@ -1,0 +1,208 @@
+//! `airlock serve`: the long-running host. It delivers the outbox in rounds until SIGTERM or
+//! Ctrl-C, then lets running deliveries finish (or, past the grace period, gives their claims
+//! back to be tried again) and exits.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use airlock_host::{DispatchOptions, Host, Round};
+
+use super::Ctx;
+use crate::args::ServeArgs;
+use crate::print;
+
+/// What a `serve` run did, printed when it stops.
+#[derive(Debug, Default, Serialize)]
+struct Served {
+    node: String,
+    rounds: u64,
+    delivered: usize,
+    retried: usize,
+    held: usize,
+    dead: usize,
+    skipped: usize,
+    stale: usize,
+    /// Claims given back at shutdown, to be tried again.
+    released: u64,
+    /// Claims of this node's previous run taken back at start.
+    rescued: u64,
+    seconds: f64,
+}
+
+/// `airlock serve`.
+pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
+    let options = DispatchOptions {
+        node: args.node.clone(),
+        batch: args.batch.clamp(1, 10_000),
+        concurrency: args.concurrency.clamp(1, 1_024),
+        lease: Duration::from_secs(args.lease_secs.max(1)),
+    };
+    let poll = Duration::from_millis(args.poll_ms.clamp(10, 60_000));
+    let grace = Duration::from_secs(args.grace_secs);
+    let started = Instant::now();
+    let mut served = Served {
+        node: options.node.clone(),
+        ..Served::default()
+    };
+    served.rescued = host.rescue_claims(&options).await?;
+    tracing::info!(node = %options.node, db = %redacted(&ctx.url), rescued = served.rescued,
+        "serving: delivering the outbox until SIGTERM");
+    let stop = stop_signal();
+    let mut failures: u32 = 0;
+    loop {
+        let round = host.dispatch_once(&options);
+        tokio::pin!(round);
+        let mut stopping = false;
+        let result = tokio::select! {
+            result = &mut round => result,
+            () = stopped(stop.clone()) => {
+                stopping = true;
+                tracing::info!(grace_secs = grace.as_secs(), "stopping: letting running deliveries finish");
+                match tokio::time::timeout(grace, &mut round).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        served.released = host.rescue_claims(&options).await?;
+                        tracing::warn!(released = served.released,
+                            "deliveries still running at the end of the grace period were released");
+                        break;
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(round) => {
+                failures = 0;
+                served.rounds += 1;
+                add(&mut served, &round);
+                if !round.idle() {
+                    tracing::info!(
+                        claimed = round.claimed,
+                        delivered = round.delivered,
+                        retried = round.retried,
+                        held = round.held,
+                        dead = round.dead,
+                        fanned_out = round.fanned_out,
+                        "round"
+                    );
+                }
+                if stopping || (args.until_idle && round.idle()) {
+                    break;
+                }
+                if round.idle() {
+                    tokio::select! {
+                        () = host.wait_for_work(poll) => {}
+                        () = stopped(stop.clone()) => break,
+                    }
+                }
+            }
+            Err(err) => {
+                // The database may be restarting: keep serving, backing off up to 30 s.
+                failures = failures.saturating_add(1);
+                let wait = poll
+                    .saturating_mul(2u32.saturating_pow(failures.min(8)))
+                    .min(Duration::from_secs(30));
+                tracing::error!(error = %err, retry_in_ms = wait.as_millis() as u64, "a dispatch round failed");
+                if stopping {
+                    break;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stopped(stop.clone()) => break,
+                }
+            }
+        }
+    }
+    served.seconds = started.elapsed().as_secs_f64();
+    tracing::info!(delivered = served.delivered, "stopped");
+    print::value(&served, ctx.json, || {
+        format!(
+            "node {} stopped after {:.1} s: {} delivered, {} retried, {} held for the merchant, \
+             {} dead, {} skipped; {} released for another try",
+            served.node,
+            served.seconds,
+            served.delivered,
+            served.retried,
+            served.held,
+            served.dead,
+            served.skipped,
+            served.released
+        )
+    })
+}
+
+fn add(served: &mut Served, round: &Round) {
+    served.delivered += round.delivered;
+    served.retried += round.retried;
+    served.held += round.held;
+    served.dead += round.dead;
+    served.skipped += round.skipped;
+    served.stale += round.stale;
+}
+
+/// A flag that turns true on SIGTERM or Ctrl-C (SIGINT).
+fn stop_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = tx.send(true);
+        // Keep the sender: a dropped one would read as "changed" forever.
+        std::future::pending::<()>().await;
+    });
+    rx
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "SIGTERM cannot be caught; stop with Ctrl-C");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The database URL without a password, for the log.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.split('?').next().unwrap_or(url).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_password_in_the_database_url_is_not_logged() {
+        assert_eq!(
+            redacted("postgres://bob:s3cret@db:5432/x"),
+            "postgres://bob@db:5432/x"
+        );
+        assert_eq!(redacted("postgres://bob@db/x"), "postgres://bob@db/x");
+        assert_eq!(redacted("sqlite://a.db?mode=rwc"), "sqlite://a.db");
+    }
+}

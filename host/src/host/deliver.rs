@@ -1,0 +1,481 @@
+//! The outbox from the host's side. [`Host::emit`] writes an event and returns; a dispatch
+//! round ([`Host::dispatch_once`]) fans new events out to the installations subscribed and
+//! granted for them, claims due deliveries under a lease, runs them through the one gate
+//! every call takes, and writes each outcome (delivered, retried on the plan's schedule,
+//! held for the merchant, dead) only while its claim is the newest.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::db::outbox::{self, ClaimRequest, Claimed, FanOut, Outcome};
+use crate::db::registry;
+use crate::error::Error;
+use crate::ids::{InstallationId, MerchantId};
+use crate::manifest::{Manifest, Topic};
+use crate::outbox::{
+    Delivery, DeliveryFilter, DeliveryState, Disposition, Hold, RetrySchedule, jitter_unit,
+};
+use crate::report::{Event, InvocationReport};
+use crate::status::InstallationStatus;
+use crate::views::Emitted;
+
+use super::Host;
+use super::invoke::{Export, new_event};
+
+/// How one dispatcher claims and runs deliveries.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    /// This node's name: its claims carry it, and a restarted node rescues its own claims at
+    /// once instead of when their leases run out.
+    pub node: String,
+    /// Deliveries claimed per round.
+    pub batch: u32,
+    /// Deliveries run at once.
+    pub concurrency: usize,
+    /// How long a claim is held before another dispatcher may take the delivery over. Longer
+    /// than any call's deadline, so a live dispatcher never loses a claim it is running.
+    pub lease: Duration,
+}
+
+impl Default for DispatchOptions {
+    fn default() -> Self {
+        DispatchOptions {
+            node: "local".to_owned(),
+            batch: 64,
+            concurrency: 16,
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What one dispatch round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Round {
+    /// Deliveries written for new events.
+    pub fanned_out: u64,
+    /// Deliveries claimed.
+    pub claimed: usize,
+    /// Handled by their connector.
+    pub delivered: usize,
+    /// Failed, to be tried again.
+    pub retried: usize,
+    /// Failed with a cause the merchant must fix: their installation's deliveries are held.
+    pub held: usize,
+    /// Out of tries.
+    pub dead: usize,
+    /// No longer subscribed or granted when their turn came.
+    pub skipped: usize,
+    /// Outcomes dropped because a newer claim owned the delivery.
+    pub stale: usize,
+}
+
+impl Round {
+    /// Whether the round found nothing to do.
+    pub fn idle(&self) -> bool {
+        self.fanned_out == 0 && self.claimed == 0
+    }
+}
+
+impl Host {
+    /// Write a new `topic` event about `subject_id` to `merchant`'s outbox and return it. The
+    /// dispatcher (`airlock serve`, or [`Host::dispatch_once`]) delivers it to every active
+    /// installation subscribed and granted for it, with retries; the event id stays the same
+    /// on every try.
+    pub async fn emit(
+        &self,
+        merchant: &MerchantId,
+        topic: Topic,
+        subject_id: &str,
+    ) -> Result<Event, Error> {
+        if registry::plan_of(&self.db, merchant).await?.is_none() {
+            return Err(Error::UnknownMerchant(merchant.clone()));
+        }
+        let event = new_event(topic, subject_id)?;
+        let mut tx = self.db.pool.begin().await.map_err(db("write event"))?;
+        outbox::insert_event(&mut tx, merchant, &event).await?;
+        tx.commit().await.map_err(db("write event"))?;
+        self.wake.notify_one();
+        Ok(event)
+    }
+
+    /// Emit an event and deliver it now, once, in this process (`airlock emit --wait`, the
+    /// demo): returns each installation's report of the first try. A try that fails stays in
+    /// the outbox on its retry schedule, for the dispatcher.
+    pub async fn emit_and_wait(
+        &self,
+        merchant: &MerchantId,
+        topic: Topic,
+        subject_id: &str,
+    ) -> Result<Emitted, Error> {
+        let event = self.emit(merchant, topic, subject_id).await?;
+        self.fan_out_pending(256).await?;
+        let options = DispatchOptions {
+            node: format!("wait-{}", std::process::id()),
+            ..DispatchOptions::default()
+        };
+        let mut deliveries = Vec::new();
+        loop {
+            let claimed = self.claim(&options, Some(&event.id)).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            let (_, reports) = self.run_claimed(&options, claimed).await?;
+            deliveries.extend(reports);
+        }
+        Ok(Emitted { event, deliveries })
+    }
+
+    /// One dispatch round: fan out new events, claim up to a batch of due deliveries, run
+    /// them (`concurrency` at once), write their outcomes.
+    pub async fn dispatch_once(&self, options: &DispatchOptions) -> Result<Round, Error> {
+        let fanned_out = self.fan_out_pending(options.batch.max(1)).await?;
+        let claimed = self.claim(options, None).await?;
+        let (mut round, _) = self.run_claimed(options, claimed).await?;
+        round.fanned_out = fanned_out;
+        Ok(round)
+    }
+
+    /// Rescue this node's claims from before a restart (they are due again at once).
+    pub async fn rescue_claims(&self, options: &DispatchOptions) -> Result<u64, Error> {
+        Ok(outbox::rescue_own(&self.db, &options.node, self.clock.now_ms()).await?)
+    }
+
+    /// Write deliveries for up to `limit` events not fanned out yet. Subscriptions and grants
+    /// are read when the event is fanned out, and checked again when each delivery runs.
+    async fn fan_out_pending(&self, limit: u32) -> Result<u64, Error> {
+        let events = outbox::unfanned(&self.db, limit).await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let mut subscribers: HashMap<
+            MerchantId,
+            Vec<(InstallationId, Arc<Manifest>, crate::grants::Grant)>,
+        > = HashMap::new();
+        for (merchant, _) in &events {
+            if subscribers.contains_key(merchant) {
+                continue;
+            }
+            let mut list = Vec::new();
+            for row in registry::installations(&self.db, merchant).await? {
+                if row.status == InstallationStatus::Active {
+                    let manifest = self.cached_manifest(&row.digest, &row).await?;
+                    let grant = self.grant(&manifest, &row);
+                    list.push((row.id.clone(), manifest, grant));
+                }
+            }
+            subscribers.insert(merchant.clone(), list);
+        }
+        let plans: Vec<FanOut<'_>> = events
+            .iter()
+            .map(|(merchant, event)| FanOut {
+                merchant,
+                event,
+                to: subscribers
+                    .get(merchant)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, manifest, grant)| {
+                        manifest.events.contains(&event.topic) && grant.allows(event.topic.needs())
+                    })
+                    .map(|(id, _, _)| id.clone())
+                    .collect(),
+            })
+            .collect();
+        Ok(outbox::fan_out(&self.db, &plans, self.clock.now_ms()).await?)
+    }
+
+    /// An installation's manifest by artifact digest, parsed once per host.
+    async fn cached_manifest(
+        &self,
+        digest: &str,
+        row: &registry::InstallationRow,
+    ) -> Result<Arc<Manifest>, Error> {
+        if let Some(found) = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|m| m.get(digest).cloned())
+        {
+            return Ok(found);
+        }
+        let manifest = Arc::new(self.manifest_of(row).await?);
+        if let Ok(mut cache) = self.manifests.lock() {
+            cache.insert(digest.to_owned(), manifest.clone());
+        }
+        Ok(manifest)
+    }
+
+    async fn claim(
+        &self,
+        options: &DispatchOptions,
+        event: Option<&str>,
+    ) -> Result<Vec<Claimed>, Error> {
+        let request = ClaimRequest {
+            owner: &options.node,
+            now: self.clock.now_ms(),
+            lease_ms: i64::try_from(options.lease.as_millis()).unwrap_or(i64::MAX),
+            limit: options.batch.max(1),
+            event,
+        };
+        Ok(outbox::claim(&self.db, request).await?)
+    }
+
+    /// Run claimed deliveries and write their outcomes in one transaction.
+    async fn run_claimed(
+        &self,
+        options: &DispatchOptions,
+        claimed: Vec<Claimed>,
+    ) -> Result<(Round, Vec<InvocationReport>), Error> {
+        let mut round = Round {
+            claimed: claimed.len(),
+            ..Round::default()
+        };
+        if claimed.is_empty() {
+            return Ok((round, Vec::new()));
+        }
+        let mut schedules: HashMap<MerchantId, RetrySchedule> = HashMap::new();
+        for claim in &claimed {
+            if !schedules.contains_key(&claim.merchant) {
+                let schedule = self.schedule_for(&claim.merchant).await?;
+                schedules.insert(claim.merchant.clone(), schedule);
+            }
+        }
+        let tries: Vec<(Claimed, Result<Option<InvocationReport>, Error>)> =
+            futures_util::stream::iter(claimed)
+                .map(|claim| async move {
+                    let result = self
+                        .run(
+                            &claim.merchant,
+                            &claim.installation,
+                            Export::Emitted(&claim.event),
+                        )
+                        .await;
+                    (claim, result)
+                })
+                .buffer_unordered(options.concurrency.max(1))
+                .collect()
+                .await;
+        let now = self.clock.now_ms();
+        let mut outcomes = Vec::with_capacity(tries.len());
+        let mut reports = Vec::new();
+        for (claim, result) in tries {
+            let schedule = schedules.get(&claim.merchant).cloned().unwrap_or_default();
+            let outcome = match &result {
+                Ok(Some(report)) => {
+                    outcome(&claim, &Disposition::of(report), &schedule, now, &mut round)
+                }
+                Ok(None) => {
+                    round.skipped += 1;
+                    finished(&claim, DeliveryState::Skipped, now, None)
+                }
+                Err(err) => {
+                    tracing::warn!(delivery = %claim.id, error = %err, "a delivery could not run");
+                    let host_error = Disposition::Retry {
+                        code: "host-error".to_owned(),
+                        detail: err.to_string(),
+                        retry_after: None,
+                    };
+                    outcome(&claim, &host_error, &schedule, now, &mut round)
+                }
+            };
+            outcomes.push(outcome);
+            if let Ok(Some(report)) = result {
+                reports.push(report);
+            }
+        }
+        let written = outbox::complete(&self.db, &outcomes, now).await?;
+        round.stale = outcomes
+            .len()
+            .saturating_sub(usize::try_from(written).unwrap_or(0));
+        Ok((round, reports))
+    }
+
+    /// The retry schedule of `merchant`'s plan, or the host's.
+    async fn schedule_for(&self, merchant: &MerchantId) -> Result<RetrySchedule, Error> {
+        match outbox::retry_schedule(&self.db, merchant).await? {
+            Some(text) => text.parse().map_err(|e: crate::outbox::ScheduleError| {
+                crate::db::DbError::Corrupt(format!("plan retry schedule: {e}")).into()
+            }),
+            None => Ok(self.schedule.clone()),
+        }
+    }
+
+    /// Set a plan's retry schedule (`None`: back to the host's default).
+    pub async fn set_plan_retry_schedule(
+        &self,
+        plan: &str,
+        schedule: Option<&RetrySchedule>,
+    ) -> Result<(), Error> {
+        let text = schedule.map(ToString::to_string);
+        if outbox::set_retry_schedule(&self.db, plan, text.as_deref()).await? {
+            Ok(())
+        } else {
+            Err(Error::UnknownPlan(plan.to_owned()))
+        }
+    }
+
+    /// `merchant`'s deliveries matching `filter`, newest first.
+    pub async fn deliveries(
+        &self,
+        merchant: &MerchantId,
+        filter: &DeliveryFilter,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, Error> {
+        self.known_merchant(merchant).await?;
+        Ok(outbox::list(&self.db, merchant, filter, limit).await?)
+    }
+
+    /// One delivery of `merchant`, by id.
+    pub async fn delivery(&self, merchant: &MerchantId, id: &str) -> Result<Delivery, Error> {
+        outbox::get_delivery(&self.db, merchant, id)
+            .await?
+            .ok_or_else(|| Error::UnknownDelivery(id.chars().take(64).collect()))
+    }
+
+    /// Queue finished deliveries again (dead ones, or delivered ones a connector must see
+    /// again): one by id, or every one matching `filter`. The event id is unchanged, so a
+    /// connector that deduplicates on it stays correct. Returns how many were queued.
+    pub async fn replay(
+        &self,
+        merchant: &MerchantId,
+        filter: &DeliveryFilter,
+        id: Option<&str>,
+    ) -> Result<u64, Error> {
+        self.known_merchant(merchant).await?;
+        let queued = outbox::replay(&self.db, merchant, filter, id, self.clock.now_ms()).await?;
+        if queued > 0 {
+            self.wake.notify_one();
+        }
+        Ok(queued)
+    }
+
+    /// Why an installation's deliveries wait for the merchant, if they do.
+    pub async fn delivery_hold(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+    ) -> Result<Option<Hold>, Error> {
+        let row = self.row(merchant, key).await?;
+        Ok(outbox::hold_of(&self.db, &row.id).await?)
+    }
+
+    /// Let an installation's held deliveries go again (the merchant fixed the cause). Also
+    /// done by a passing health check and by an approval. Returns whether it was held.
+    pub async fn resume_deliveries(&self, merchant: &MerchantId, key: &str) -> Result<bool, Error> {
+        let row = self.row(merchant, key).await?;
+        self.lift_hold(&row.id).await
+    }
+
+    pub(super) async fn lift_hold(&self, id: &InstallationId) -> Result<bool, Error> {
+        let lifted = outbox::lift_hold(&self.db, id).await?;
+        if lifted {
+            tracing::info!(installation = %id, "deliveries resumed");
+            self.wake.notify_one();
+        }
+        Ok(lifted)
+    }
+
+    async fn known_merchant(&self, merchant: &MerchantId) -> Result<(), Error> {
+        match registry::plan_of(&self.db, merchant).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::UnknownMerchant(merchant.clone())),
+        }
+    }
+
+    /// Wait until something may be due: an event emitted or a hold lifted in this process,
+    /// or `poll` passing (another process or node wrote it, or a retry came due).
+    pub async fn wait_for_work(&self, poll: Duration) {
+        let _ = tokio::time::timeout(poll, self.wake.notified()).await;
+    }
+}
+
+/// The outcome of one try, counted into `round`.
+fn outcome(
+    claim: &Claimed,
+    disposition: &Disposition,
+    schedule: &RetrySchedule,
+    now: i64,
+    round: &mut Round,
+) -> Outcome {
+    match disposition {
+        Disposition::Delivered => {
+            round.delivered += 1;
+            finished(claim, DeliveryState::Delivered, now, None)
+        }
+        Disposition::Retry {
+            code,
+            detail,
+            retry_after,
+        } => {
+            let failed = Some((code.clone(), detail.clone()));
+            match schedule.next_try(claim.attempts, now, jitter_unit(), *retry_after) {
+                Some(next_at) => {
+                    round.retried += 1;
+                    let mut o = finished(claim, DeliveryState::Queued, now, failed);
+                    o.next_at = next_at;
+                    o
+                }
+                None => {
+                    round.dead += 1;
+                    finished(claim, DeliveryState::Dead, now, failed)
+                }
+            }
+        }
+        Disposition::Pause { code, detail } => {
+            round.held += 1;
+            let mut o = finished(
+                claim,
+                DeliveryState::Queued,
+                now,
+                Some((code.clone(), detail.clone())),
+            );
+            o.uncount = true;
+            o.hold = Some((
+                claim.installation.clone(),
+                Hold {
+                    cause: code.clone(),
+                    detail: detail.clone(),
+                    since: now,
+                },
+            ));
+            o
+        }
+        Disposition::Busy => {
+            round.retried += 1;
+            let mut o = finished(claim, DeliveryState::Queued, now, None);
+            o.next_at = now.saturating_add(BUSY_RETRY_MS);
+            o.uncount = true;
+            o
+        }
+    }
+}
+
+/// How long a delivery that found its installation busy waits before it is claimed again.
+const BUSY_RETRY_MS: i64 = 1_000;
+
+fn finished(
+    claim: &Claimed,
+    state: DeliveryState,
+    now: i64,
+    failed: Option<(String, String)>,
+) -> Outcome {
+    let (code, detail) = failed.unzip();
+    Outcome {
+        id: claim.id.clone(),
+        fence: claim.fence,
+        state,
+        next_at: now,
+        uncount: false,
+        code,
+        detail,
+        hold: None,
+    }
+}
+
+fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> crate::db::DbError {
+    crate::db::DbError::sql(action)
+}
