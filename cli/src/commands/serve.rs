@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use airlock_host::{DispatchOptions, Host, Round};
+use airlock_host::{DispatchOptions, FOLLOW_EVERY, Host, Round};
 
 use super::Ctx;
 use crate::args::ServeArgs;
@@ -51,9 +51,61 @@ pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
     tracing::info!(node = %options.node, db = %redacted(&ctx.url), rescued = served.rescued,
         "serving: delivering the outbox until SIGTERM");
     let stop = stop_signal();
+    // Revocations made on other nodes reach this node's running calls while it serves.
+    let (done, finished) = watch::channel(false);
+    let follow = host.follow_changes(FOLLOW_EVERY, async {
+        tokio::select! {
+            () = stopped(stop.clone()) => {}
+            () = stopped(finished) => {}
+        }
+    });
+    let delivering = async {
+        let result = deliver(
+            host,
+            &args,
+            &options,
+            poll,
+            grace,
+            stop.clone(),
+            &mut served,
+        )
+        .await;
+        let _ = done.send(true);
+        result
+    };
+    let ((), result) = tokio::join!(follow, delivering);
+    result?;
+    served.seconds = started.elapsed().as_secs_f64();
+    tracing::info!(delivered = served.delivered, "stopped");
+    print::value(&served, ctx.json, || {
+        format!(
+            "node {} stopped after {:.1} s: {} delivered, {} retried, {} held for the merchant, \
+             {} dead, {} skipped; {} released for another try",
+            served.node,
+            served.seconds,
+            served.delivered,
+            served.retried,
+            served.held,
+            served.dead,
+            served.skipped,
+            served.released
+        )
+    })
+}
+
+/// Dispatch rounds until stopped (or idle, with `--until-idle`).
+async fn deliver(
+    host: &Host,
+    args: &ServeArgs,
+    options: &DispatchOptions,
+    poll: Duration,
+    grace: Duration,
+    stop: watch::Receiver<bool>,
+    served: &mut Served,
+) -> Result<()> {
     let mut failures: u32 = 0;
     loop {
-        let round = host.dispatch_once(&options);
+        let round = host.dispatch_once(options);
         tokio::pin!(round);
         let mut stopping = false;
         let result = tokio::select! {
@@ -64,7 +116,7 @@ pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
                 match tokio::time::timeout(grace, &mut round).await {
                     Ok(result) => result,
                     Err(_) => {
-                        served.released = host.rescue_claims(&options).await?;
+                        served.released = host.rescue_claims(options).await?;
                         tracing::warn!(released = served.released,
                             "deliveries still running at the end of the grace period were released");
                         break;
@@ -76,7 +128,7 @@ pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
             Ok(round) => {
                 failures = 0;
                 served.rounds += 1;
-                add(&mut served, &round);
+                add(served, &round);
                 if !round.idle() {
                     tracing::info!(
                         claimed = round.claimed,
@@ -115,22 +167,7 @@ pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
             }
         }
     }
-    served.seconds = started.elapsed().as_secs_f64();
-    tracing::info!(delivered = served.delivered, "stopped");
-    print::value(&served, ctx.json, || {
-        format!(
-            "node {} stopped after {:.1} s: {} delivered, {} retried, {} held for the merchant, \
-             {} dead, {} skipped; {} released for another try",
-            served.node,
-            served.seconds,
-            served.delivered,
-            served.retried,
-            served.held,
-            served.dead,
-            served.skipped,
-            served.released
-        )
-    })
+    Ok(())
 }
 
 fn add(served: &mut Served, round: &Round) {

@@ -154,7 +154,10 @@ impl Host {
         export: Export<'_>,
     ) -> Result<InvocationReport, Error> {
         let limits = self.effective_limits(row).await?;
-        let Some(_slot) = self.running.claim(&row.id, limits.max_concurrent) else {
+        let Some(_slot) = self
+            .running
+            .claim(&row.id, limits.max_concurrent, row.generation)
+        else {
             let reason = AbortReason::Busy {
                 limit: limits.max_concurrent,
             };

@@ -7,6 +7,7 @@ mod audit;
 mod consent;
 mod credentials;
 mod deliver;
+mod follow;
 mod gate;
 mod install;
 mod invoke;
@@ -20,6 +21,7 @@ mod upgrade;
 pub use consent::Waiting;
 pub use credentials::{SecretChanged, SecretStatus};
 pub use deliver::{DispatchOptions, Round};
+pub use follow::FOLLOW_EVERY;
 pub use lifecycle::Uninstalled;
 pub use upgrade::Upgraded;
 

@@ -19,6 +19,7 @@ mod lifecycle;
 mod limits;
 mod manifest_section;
 mod model;
+mod nodes;
 mod outbound;
 mod outbox;
 mod plugins_used;
