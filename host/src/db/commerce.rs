@@ -210,6 +210,11 @@ impl CommerceData for SqlCommerce {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        if delta == 0 {
+            // Nothing changed: nothing to announce.
+            tx.commit().await?;
+            return Ok(true);
+        }
         let event = Event {
             id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
             topic: Topic::InventoryChanged,
