@@ -22,6 +22,7 @@ mod error;
 mod failure;
 mod fairness;
 pub mod grants;
+pub mod health;
 mod host;
 pub mod ids;
 pub mod imports;
@@ -52,8 +53,8 @@ pub use capabilities::{CAPABILITIES, Descriptor, Requirement, descriptor, requir
 pub use error::Error;
 pub use failure::ConnectorFailure;
 pub use host::{
-    DispatchOptions, Host, HostBuilder, Round, SecretChanged, SecretStatus, Uninstalled, Upgraded,
-    Waiting,
+    DispatchOptions, FOLLOW_EVERY, Host, HostBuilder, Round, SecretChanged, SecretStatus,
+    Uninstalled, Upgraded, Waiting,
 };
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};
