@@ -7,6 +7,7 @@ mod demo;
 mod logging;
 mod print;
 mod print_dev;
+mod print_health;
 mod print_outbox;
 
 use std::io::Write;

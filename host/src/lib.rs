@@ -53,8 +53,8 @@ pub use capabilities::{CAPABILITIES, Descriptor, Requirement, descriptor, requir
 pub use error::Error;
 pub use failure::ConnectorFailure;
 pub use host::{
-    DispatchOptions, FOLLOW_EVERY, Host, HostBuilder, Round, SecretChanged, SecretStatus,
-    Uninstalled, Upgraded, Waiting,
+    AppHealth, Checked, DispatchOptions, FOLLOW_EVERY, Host, HostBuilder, Round, SecretChanged,
+    SecretStatus, Uninstalled, Upgraded, Waiting,
 };
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};

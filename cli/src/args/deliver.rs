@@ -1,4 +1,5 @@
-//! The arguments of the outbox's commands: `airlock serve` and `airlock deliveries ...`.
+//! The arguments of the service's commands: `airlock serve`, `airlock deliveries ...`,
+//! `airlock health`.
 
 use clap::{Args, Subcommand};
 
@@ -23,6 +24,9 @@ pub struct ServeArgs {
     /// How often to look for work written by other processes or come due, in milliseconds.
     #[arg(long, default_value_t = 200)]
     pub poll_ms: u64,
+    /// How often every active app's health check runs, in seconds (0: never).
+    #[arg(long, default_value_t = 300)]
+    pub health_every_secs: u64,
     /// On SIGTERM or Ctrl-C, how long running deliveries may take to finish before they are
     /// released to be tried again, in seconds.
     #[arg(long, default_value_t = 30)]
@@ -30,6 +34,16 @@ pub struct ServeArgs {
     /// Stop when nothing is due (for scripts and cron): deliver what is due now, then exit.
     #[arg(long)]
     pub until_idle: bool,
+}
+
+/// `airlock health`.
+#[derive(Args)]
+pub struct HealthArgs {
+    /// Only this merchant's connections (default: every merchant's).
+    #[arg(long)]
+    pub merchant: Option<String>,
+    /// Only this connection (installation id or connector id; needs `--merchant`).
+    pub installation: Option<String>,
 }
 
 /// `airlock deliveries ...`.

@@ -1,5 +1,5 @@
 //! `airlock deliveries ...`: what the outbox holds for a merchant, replays, held
-//! installations and retry schedules.
+//! installations and retry schedules; `airlock health`: what that means for each connection.
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use airlock_host::outbox::{DeliveryFilter, DeliveryState, RetrySchedule};
 use super::Ctx;
 use crate::args::{
     DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
-    DeliveryResumeArgs, DeliveryShowArgs, ScheduleArgs,
+    DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, ScheduleArgs,
 };
 use crate::print_outbox;
 
@@ -96,6 +96,26 @@ async fn schedule(host: &Host, ctx: &Ctx, args: ScheduleArgs) -> Result<()> {
     host.set_plan_retry_schedule(&args.plan, schedule.as_ref())
         .await?;
     print_outbox::schedule(&args.plan, schedule.as_ref(), ctx.json)
+}
+
+/// `airlock health`: one merchant's connections (or one of them), or every merchant's.
+pub async fn health(host: &Host, ctx: &Ctx, args: HealthArgs) -> Result<()> {
+    let merchants = match (&args.merchant, &args.installation) {
+        (Some(merchant), Some(key)) => {
+            let merchant = MerchantId::new(merchant.clone());
+            let app = host.health_of(&merchant, key, ctx.lang).await?;
+            return crate::print_health::apps(&[(merchant, vec![app])], ctx.json);
+        }
+        (None, Some(_)) => bail!("name the merchant of that connection with `--merchant`"),
+        (Some(merchant), None) => vec![MerchantId::new(merchant.clone())],
+        (None, None) => host.merchants().await?,
+    };
+    let mut all = Vec::with_capacity(merchants.len());
+    for merchant in merchants {
+        let apps = host.health(&merchant, ctx.lang).await?;
+        all.push((merchant, apps));
+    }
+    crate::print_health::apps(&all, ctx.json)
 }
 
 /// The merchant and filter the shared arguments name (the installation resolved to its id).

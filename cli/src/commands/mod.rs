@@ -91,6 +91,7 @@ async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
         Command::Emit(args) => apps::emit(host, ctx, args).await,
         Command::Serve(args) => serve::serve(host, ctx, args).await,
         Command::Deliveries { action } => deliveries::run(host, ctx, action).await,
+        Command::Health(args) => deliveries::health(host, ctx, args).await,
         Command::Upgrade(args) => apps::upgrade(host, ctx, args).await,
         Command::Revoke(args) => apps::revoke(host, ctx, args).await,
         Command::Disable(args) => apps::disable(host, ctx, args).await,

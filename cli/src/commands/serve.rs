@@ -73,7 +73,8 @@ pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
         let _ = done.send(true);
         result
     };
-    let ((), result) = tokio::join!(follow, delivering);
+    let health = check_health(host, args.health_every_secs, stop.clone(), done.subscribe());
+    let ((), (), result) = tokio::join!(follow, health, delivering);
     result?;
     served.seconds = started.elapsed().as_secs_f64();
     tracing::info!(delivered = served.delivered, "stopped");
@@ -168,6 +169,36 @@ async fn deliver(
         }
     }
     Ok(())
+}
+
+/// Every `every_secs`, run every active app's health check (0: never): a quiet connection's
+/// health stays current, and holds lift by themselves once the cause is fixed.
+async fn check_health(
+    host: &Host,
+    every_secs: u64,
+    stop: watch::Receiver<bool>,
+    finished: watch::Receiver<bool>,
+) {
+    if every_secs == 0 {
+        return;
+    }
+    let every = Duration::from_secs(every_secs);
+    // The first sweep one period after start: starting up stays quick.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = stopped(stop.clone()) => return,
+            () = stopped(finished.clone()) => return,
+        }
+        match host.check_all().await {
+            Ok(checked) => {
+                tracing::info!(ran = checked.ran, passed = checked.passed, "health checks")
+            }
+            Err(err) => tracing::warn!(error = %err, "the periodic health checks could not run"),
+        }
+    }
 }
 
 fn add(served: &mut Served, round: &Round) {

@@ -169,7 +169,13 @@ pub fn project(options: &Options) -> Result<Project, NewError> {
                 file("README.md", vars.render(templates::python::README)),
                 file(".gitignore", templates::python::GITIGNORE.to_owned()),
             ];
-            ("./build.sh".to_owned(), files)
+            // The toolchain comes pinned, with hashes, into the project's own venv first.
+            (
+                "python3 -m venv .venv && .venv/bin/pip install --require-hashes -r requirements.txt \
+                 && PATH=\"$PWD/.venv/bin:$PATH\" ./build.sh"
+                    .to_owned(),
+                files,
+            )
         }
     };
     files.insert(0, file("airlock.toml", airlock_toml));

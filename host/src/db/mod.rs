@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod commerce;
+pub(crate) mod health;
 pub mod lifecycle;
 pub(crate) mod limits;
 pub(crate) mod outbox;

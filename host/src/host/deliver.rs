@@ -94,7 +94,7 @@ impl Host {
         if registry::plan_of(&self.db, merchant).await?.is_none() {
             return Err(Error::UnknownMerchant(merchant.clone()));
         }
-        let event = new_event(topic, subject_id)?;
+        let event = new_event(topic, subject_id, self.clock.now_ms())?;
         let mut tx = self.db.pool.begin().await.map_err(db("write event"))?;
         outbox::insert_event(&mut tx, merchant, &event).await?;
         tx.commit().await.map_err(db("write event"))?;

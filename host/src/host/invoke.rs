@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use crate::call::Live;
-use crate::db::now_ms;
 use crate::db::registry::{self, InstallationRow};
 use crate::error::Error;
 use crate::grants::Grant;
@@ -43,7 +42,7 @@ impl Host {
         subject_id: &str,
     ) -> Result<InvocationReport, Error> {
         let row = self.row(merchant, key).await?;
-        let event = new_event(topic, subject_id)?;
+        let event = new_event(topic, subject_id, self.clock.now_ms())?;
         self.run_one(&row, Export::Direct(&event)).await
     }
 
@@ -214,7 +213,7 @@ fn subscribed(manifest: &Manifest, grant: &Grant, topic: Topic) -> bool {
     manifest.events.contains(&topic) && grant.allows(topic.needs())
 }
 
-pub(super) fn new_event(topic: Topic, subject_id: &str) -> Result<Event, Error> {
+pub(super) fn new_event(topic: Topic, subject_id: &str, now_ms: i64) -> Result<Event, Error> {
     if subject_id.is_empty() || subject_id.len() > 128 || subject_id.chars().any(char::is_control) {
         return Err(Error::BadSubject);
     }
@@ -222,6 +221,6 @@ pub(super) fn new_event(topic: Topic, subject_id: &str) -> Result<Event, Error> 
         id: format!("evt_{}", uuid::Uuid::new_v4().simple()),
         topic,
         subject_id: subject_id.to_owned(),
-        occurred_at: now_ms().max(0) as u64,
+        occurred_at: now_ms.max(0) as u64,
     })
 }

@@ -146,13 +146,19 @@ impl Host {
         by: &str,
     ) -> Result<Uninstalled, Error> {
         let row = self.row(merchant, key).await?;
+        // The kind goes into the audit line: the health view shows a removed app with its
+        // kind's checklist after the artifact is gone.
+        let kind = match self.manifest_of(&row).await {
+            Ok(manifest) => manifest.kind.as_str(),
+            Err(_) => "unknown",
+        };
         let deleted = lifecycle::uninstall(&self.db, &row.id).await?;
         self.signals.stopped(&row.id);
         self.wipe_storage(&row.id).await;
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "uninstall");
         entry.records = deleted.storage_keys as i64;
         entry.detail = format!(
-            "{} {}; deleted {} storage key(s), {} grant(s), {} secret(s)",
+            "{} {} ({kind}); deleted {} storage key(s), {} grant(s), {} secret(s)",
             row.connector_id,
             row.digest.get(..12).unwrap_or(&row.digest),
             deleted.storage_keys,

@@ -9,6 +9,7 @@ mod credentials;
 mod deliver;
 mod follow;
 mod gate;
+mod health;
 mod install;
 mod invoke;
 mod lifecycle;
@@ -22,6 +23,7 @@ pub use consent::Waiting;
 pub use credentials::{SecretChanged, SecretStatus};
 pub use deliver::{DispatchOptions, Round};
 pub use follow::FOLLOW_EVERY;
+pub use health::{AppHealth, Checked};
 pub use lifecycle::Uninstalled;
 pub use upgrade::Upgraded;
 
@@ -65,9 +67,17 @@ pub struct HostBuilder {
     compile_cache: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     schedule: RetrySchedule,
+    sync_delay: std::time::Duration,
 }
 
 impl HostBuilder {
+    /// Call a connection delayed when its oldest undelivered event is older than this
+    /// (default 15 minutes).
+    pub fn sync_delay(mut self, threshold: std::time::Duration) -> Self {
+        self.sync_delay = threshold;
+        self
+    }
+
     /// Read the time from `clock` for the outbox (due times, leases): a [`crate::outbox::ManualClock`]
     /// lets a test walk the retry schedule without waiting.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -176,6 +186,7 @@ impl HostBuilder {
             signals: Signals::default(),
             clock: self.clock,
             schedule: self.schedule,
+            sync_delay_ms: i64::try_from(self.sync_delay.as_millis()).unwrap_or(i64::MAX),
             wake: Arc::new(Notify::new()),
             manifests: Mutex::new(HashMap::new()),
         })
@@ -204,6 +215,8 @@ pub struct Host {
     clock: Arc<dyn Clock>,
     /// Retries when the merchant's plan sets none.
     schedule: RetrySchedule,
+    /// When a connection's oldest undelivered event makes it delayed, in milliseconds.
+    sync_delay_ms: i64,
     /// Wakes this process's dispatcher when it emits or lifts a hold.
     wake: Arc<Notify>,
     /// Manifests by artifact digest, for fanning events out without re-parsing.
@@ -228,6 +241,9 @@ impl Host {
             compile_cache: None,
             clock: Arc::new(SystemClock),
             schedule: RetrySchedule::default(),
+            sync_delay: std::time::Duration::from_millis(
+                crate::health::DEFAULT_SYNC_DELAY_THRESHOLD_MS as u64,
+            ),
         }
     }
 

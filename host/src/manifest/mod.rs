@@ -47,6 +47,16 @@ pub enum ConnectorKind {
 }
 
 impl ConnectorKind {
+    /// Every kind.
+    pub const ALL: [ConnectorKind; 6] = [
+        ConnectorKind::Payment,
+        ConnectorKind::Logistics,
+        ConnectorKind::Messaging,
+        ConnectorKind::Analytics,
+        ConnectorKind::Ads,
+        ConnectorKind::Marketplace,
+    ];
+
     /// The kind as manifests spell it.
     pub fn as_str(self) -> &'static str {
         match self {

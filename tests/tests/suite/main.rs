@@ -11,6 +11,7 @@ mod compile_cache;
 mod credential_headers;
 mod dev_run;
 mod gates;
+mod health;
 mod hostile;
 mod imports;
 mod install;
