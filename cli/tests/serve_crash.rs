@@ -91,7 +91,16 @@ async fn serve_killed_mid_delivery_fifty_times_loses_nothing_and_applies_each_ev
         assert!(out.status.success(), "{}", text(&out.stderr));
 
         let delivered = in_state(&host, DeliveryState::Delivered).await;
-        assert_eq!(delivered.len(), emitted, "every event delivered, none lost");
+        let left: Vec<_> = in_state(&host, DeliveryState::Queued)
+            .await
+            .into_iter()
+            .map(|d| (d.attempts, d.last_code, d.last_detail))
+            .collect();
+        assert_eq!(
+            delivered.len(),
+            emitted,
+            "every event delivered, none lost; left: {left:?}"
+        );
         for state in [
             DeliveryState::Queued,
             DeliveryState::Running,

@@ -54,7 +54,7 @@ pub use error::Error;
 pub use failure::ConnectorFailure;
 pub use host::{
     AppHealth, Checked, DispatchOptions, FOLLOW_EVERY, Host, HostBuilder, Round, SecretChanged,
-    SecretStatus, Uninstalled, Upgraded, Waiting,
+    SecretStatus, Uninstalled, Until, Upgraded, Waiting,
 };
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};

@@ -75,12 +75,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         .db
         .clone()
         .unwrap_or_else(|| DEFAULT_DB.to_owned());
-    let host = open_host(&cli.global, &url).await?;
+    // Shared: `serve` runs each delivery in a task of its own.
+    let host = std::sync::Arc::new(open_host(&cli.global, &url).await?);
     dispatch(&host, &Ctx { json, lang, url }, command).await
 }
 
 /// One function per subcommand that needs the host.
-async fn dispatch(host: &Host, ctx: &Ctx, command: Command) -> Result<()> {
+async fn dispatch(host: &std::sync::Arc<Host>, ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Init => demo::init(host, ctx).await,
         Command::Install(args) => apps::install(host, ctx, args).await,

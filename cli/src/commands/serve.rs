@@ -1,14 +1,15 @@
-//! `airlock serve`: the long-running host. It delivers the outbox in rounds until SIGTERM or
+//! `airlock serve`: the long-running host. It delivers the outbox continuously until SIGTERM or
 //! Ctrl-C, then lets running deliveries finish (or, past the grace period, gives their claims
 //! back to be tried again) and exits.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use airlock_host::{DispatchOptions, FOLLOW_EVERY, Host, Round};
+use airlock_host::{DispatchOptions, FOLLOW_EVERY, Host, Round, Until};
 
 use super::Ctx;
 use crate::args::ServeArgs;
@@ -18,22 +19,20 @@ use crate::print;
 #[derive(Debug, Default, Serialize)]
 struct Served {
     node: String,
-    rounds: u64,
+    claimed: usize,
     delivered: usize,
     retried: usize,
     held: usize,
     dead: usize,
     skipped: usize,
     stale: usize,
-    /// Claims given back at shutdown, to be tried again.
-    released: u64,
     /// Claims of this node's previous run taken back at start.
     rescued: u64,
     seconds: f64,
 }
 
 /// `airlock serve`.
-pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
+pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let options = DispatchOptions {
         node: args.node.clone(),
         batch: args.batch.clamp(1, 10_000),
@@ -81,22 +80,22 @@ pub async fn serve(host: &Host, ctx: &Ctx, args: ServeArgs) -> Result<()> {
     print::value(&served, ctx.json, || {
         format!(
             "node {} stopped after {:.1} s: {} delivered, {} retried, {} held for the merchant, \
-             {} dead, {} skipped; {} released for another try",
+             {} dead, {} skipped",
             served.node,
             served.seconds,
             served.delivered,
             served.retried,
             served.held,
             served.dead,
-            served.skipped,
-            served.released
+            served.skipped
         )
     })
 }
 
-/// Dispatch rounds until stopped (or idle, with `--until-idle`).
+/// Deliver until stopped (or idle, with `--until-idle`); a failed run (the database went
+/// away) is logged and started again after a back-off.
 async fn deliver(
-    host: &Host,
+    host: &Arc<Host>,
     args: &ServeArgs,
     options: &DispatchOptions,
     poll: Duration,
@@ -104,71 +103,37 @@ async fn deliver(
     stop: watch::Receiver<bool>,
     served: &mut Served,
 ) -> Result<()> {
+    let until = if args.until_idle {
+        Until::Idle
+    } else {
+        Until::Stopped { grace }
+    };
     let mut failures: u32 = 0;
     loop {
-        let round = host.dispatch_once(options);
-        tokio::pin!(round);
-        let mut stopping = false;
-        let result = tokio::select! {
-            result = &mut round => result,
-            () = stopped(stop.clone()) => {
-                stopping = true;
-                tracing::info!(grace_secs = grace.as_secs(), "stopping: letting running deliveries finish");
-                match tokio::time::timeout(grace, &mut round).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        served.released = host.rescue_claims(options).await?;
-                        tracing::warn!(released = served.released,
-                            "deliveries still running at the end of the grace period were released");
-                        break;
-                    }
-                }
-            }
-        };
-        match result {
+        match host
+            .dispatch(options, poll, until, stopped(stop.clone()))
+            .await
+        {
             Ok(round) => {
-                failures = 0;
-                served.rounds += 1;
                 add(served, &round);
-                if !round.idle() {
-                    tracing::info!(
-                        claimed = round.claimed,
-                        delivered = round.delivered,
-                        retried = round.retried,
-                        held = round.held,
-                        dead = round.dead,
-                        fanned_out = round.fanned_out,
-                        "round"
-                    );
-                }
-                if stopping || (args.until_idle && round.idle()) {
-                    break;
-                }
-                if round.idle() {
-                    tokio::select! {
-                        () = host.wait_for_work(poll) => {}
-                        () = stopped(stop.clone()) => break,
-                    }
-                }
+                return Ok(());
             }
             Err(err) => {
-                // The database may be restarting: keep serving, backing off up to 30 s.
                 failures = failures.saturating_add(1);
                 let wait = poll
                     .saturating_mul(2u32.saturating_pow(failures.min(8)))
                     .min(Duration::from_secs(30));
-                tracing::error!(error = %err, retry_in_ms = wait.as_millis() as u64, "a dispatch round failed");
-                if stopping {
-                    break;
+                tracing::error!(error = %err, retry_in_ms = wait.as_millis() as u64, "delivering failed");
+                if *stop.borrow() {
+                    return Ok(());
                 }
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
-                    () = stopped(stop.clone()) => break,
+                    () = stopped(stop.clone()) => return Ok(()),
                 }
             }
         }
     }
-    Ok(())
 }
 
 /// Every `every_secs`, run every active app's health check (0: never): a quiet connection's
@@ -202,6 +167,7 @@ async fn check_health(
 }
 
 fn add(served: &mut Served, round: &Round) {
+    served.claimed += round.claimed;
     served.delivered += round.delivered;
     served.retried += round.retried;
     served.held += round.held;

@@ -138,29 +138,45 @@ pub(crate) struct ClaimRequest<'a> {
 }
 
 /// Claim up to `limit` due deliveries of active, unheld installations: queued ones whose
-/// time has come, and running ones whose lease ran out (their dispatcher died). Each claim
-/// bumps the fence and counts a try. On PostgreSQL rows another node is claiming are
-/// skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time.
+/// time has come, and running ones whose lease ran out (their dispatcher died), taking turns
+/// between merchants. Each claim bumps the fence and counts a try. On PostgreSQL rows
+/// another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at
+/// a time.
 pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
     let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let only_event = if req.event.is_some() {
-        "AND d.event_id = $5"
-    } else {
-        ""
+    // Due: queued and its time has come, or claimed by a dispatcher whose lease ran out; its
+    // installation active and not held. Checked on `d` as well as in the ranking: on
+    // PostgreSQL a row another node claimed meanwhile is re-checked on `d` once locked.
+    let due = |t: &str| {
+        let only_event = if req.event.is_some() {
+            format!("AND {t}.event_id = $5")
+        } else {
+            String::new()
+        };
+        format!(
+            "(({t}.state = 'queued' AND {t}.next_at <= $3) OR ({t}.state = 'running' AND {t}.lease_until < $3)) \
+             {only_event} \
+             AND EXISTS (SELECT 1 FROM installations i WHERE i.id = {t}.installation_id AND i.status = 'active') \
+             AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = {t}.installation_id)"
+        )
     };
+    // Fair between merchants: each merchant's due deliveries are ranked by time, and a claim
+    // takes every merchant's first before anyone's second, so one merchant's flood cannot
+    // queue another's events behind it.
     let sql = format!(
         "UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
          lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE id IN (SELECT d.id FROM deliveries d \
-           WHERE ((d.state = 'queued' AND d.next_at <= $3) OR (d.state = 'running' AND d.lease_until < $3)) \
-           {only_event} \
-           AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
-           AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
-           ORDER BY d.next_at, d.id LIMIT $4 {lock}) \
-         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
+         WHERE id IN (SELECT d.id FROM deliveries d JOIN \
+           (SELECT x.id, x.next_at, ROW_NUMBER() OVER (PARTITION BY x.merchant_id ORDER BY x.next_at, x.id) AS turn \
+            FROM deliveries x WHERE {due_x}) t ON t.id = d.id \
+           WHERE {due_d} \
+           ORDER BY t.turn, t.next_at, t.id LIMIT $4 {lock}) \
+         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts",
+        due_x = due("x"),
+        due_d = due("d"),
     );
     let mut query = sqlx::query(AssertSqlSafe(sql))
         .bind(req.owner)

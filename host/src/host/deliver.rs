@@ -71,6 +71,9 @@ pub struct Round {
     pub skipped: usize,
     /// Outcomes dropped because a newer claim owned the delivery.
     pub stale: usize,
+    /// Claimed while their installation was at its concurrency limit: given back untried,
+    /// due again in a moment.
+    pub busy: usize,
 }
 
 impl Round {
@@ -139,6 +142,12 @@ impl Host {
         Ok(round)
     }
 
+    /// Write the deliveries of up to `limit` new events (a dispatch does this itself first):
+    /// returns how many deliveries were written.
+    pub async fn fan_out(&self, limit: u32) -> Result<u64, Error> {
+        self.fan_out_pending(limit).await
+    }
+
     /// Rescue this node's claims from before a restart (they are due again at once).
     pub async fn rescue_claims(&self, options: &DispatchOptions) -> Result<u64, Error> {
         Ok(outbox::rescue_own(&self.db, &options.node, self.clock.now_ms()).await?)
@@ -146,7 +155,7 @@ impl Host {
 
     /// Write deliveries for up to `limit` events not fanned out yet. Subscriptions and grants
     /// are read when the event is fanned out, and checked again when each delivery runs.
-    async fn fan_out_pending(&self, limit: u32) -> Result<u64, Error> {
+    pub(super) async fn fan_out_pending(&self, limit: u32) -> Result<u64, Error> {
         let events = outbox::unfanned(&self.db, limit).await?;
         if events.is_empty() {
             return Ok(0);
@@ -209,22 +218,33 @@ impl Host {
         Ok(manifest)
     }
 
-    async fn claim(
+    pub(super) async fn claim(
         &self,
         options: &DispatchOptions,
+        event: Option<&str>,
+    ) -> Result<Vec<Claimed>, Error> {
+        self.claim_up_to(options, options.batch, event).await
+    }
+
+    /// Claim up to `limit` due deliveries (of one event, when given).
+    pub(super) async fn claim_up_to(
+        &self,
+        options: &DispatchOptions,
+        limit: u32,
         event: Option<&str>,
     ) -> Result<Vec<Claimed>, Error> {
         let request = ClaimRequest {
             owner: &options.node,
             now: self.clock.now_ms(),
             lease_ms: i64::try_from(options.lease.as_millis()).unwrap_or(i64::MAX),
-            limit: options.batch.max(1),
+            limit: limit.max(1),
             event,
         };
         Ok(outbox::claim(&self.db, request).await?)
     }
 
-    /// Run claimed deliveries and write their outcomes in one transaction.
+    /// Run claimed deliveries (`concurrency` at once) and write their outcomes in one
+    /// transaction.
     async fn run_claimed(
         &self,
         options: &DispatchOptions,
@@ -237,61 +257,58 @@ impl Host {
         if claimed.is_empty() {
             return Ok((round, Vec::new()));
         }
-        let mut schedules: HashMap<MerchantId, RetrySchedule> = HashMap::new();
+        let mut schedules = Schedules::default();
         for claim in &claimed {
-            if !schedules.contains_key(&claim.merchant) {
-                let schedule = self.schedule_for(&claim.merchant).await?;
-                schedules.insert(claim.merchant.clone(), schedule);
-            }
+            schedules.load(self, &claim.merchant).await?;
         }
-        let tries: Vec<(Claimed, Result<Option<InvocationReport>, Error>)> =
-            futures_util::stream::iter(claimed)
-                .map(|claim| async move {
-                    let result = self
-                        .run(
-                            &claim.merchant,
-                            &claim.installation,
-                            Export::Emitted(&claim.event),
-                        )
-                        .await;
-                    (claim, result)
-                })
-                .buffer_unordered(options.concurrency.max(1))
-                .collect()
-                .await;
+        let tries: Vec<Tried> = futures_util::stream::iter(claimed)
+            .map(|claim| self.try_claimed(claim))
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
         let now = self.clock.now_ms();
         let mut outcomes = Vec::with_capacity(tries.len());
         let mut reports = Vec::new();
         for (claim, result) in tries {
-            let schedule = schedules.get(&claim.merchant).cloned().unwrap_or_default();
-            let outcome = match &result {
-                Ok(Some(report)) => {
-                    outcome(&claim, &Disposition::of(report), &schedule, now, &mut round)
-                }
-                Ok(None) => {
-                    round.skipped += 1;
-                    finished(&claim, DeliveryState::Skipped, now, None)
-                }
-                Err(err) => {
-                    tracing::warn!(delivery = %claim.id, error = %err, "a delivery could not run");
-                    let host_error = Disposition::Retry {
-                        code: "host-error".to_owned(),
-                        detail: err.to_string(),
-                        retry_after: None,
-                    };
-                    outcome(&claim, &host_error, &schedule, now, &mut round)
-                }
-            };
-            outcomes.push(outcome);
+            outcomes.push(settle(
+                &claim,
+                &result,
+                schedules.of(&claim.merchant),
+                now,
+                &mut round,
+            ));
             if let Ok(Some(report)) = result {
                 reports.push(report);
             }
         }
-        let written = outbox::complete(&self.db, &outcomes, now).await?;
-        round.stale = outcomes
+        self.write_outcomes(&outcomes, now, &mut round).await?;
+        Ok((round, reports))
+    }
+
+    /// Run one claimed delivery through the call gate.
+    pub(super) async fn try_claimed(&self, claim: Claimed) -> Tried {
+        let result = self
+            .run(
+                &claim.merchant,
+                &claim.installation,
+                Export::Emitted(&claim.event),
+            )
+            .await;
+        (claim, result)
+    }
+
+    /// Write outcomes; those a newer claim made stale are counted in `round`.
+    pub(super) async fn write_outcomes(
+        &self,
+        outcomes: &[Outcome],
+        now: i64,
+        round: &mut Round,
+    ) -> Result<(), Error> {
+        let written = outbox::complete(&self.db, outcomes, now).await?;
+        round.stale += outcomes
             .len()
             .saturating_sub(usize::try_from(written).unwrap_or(0));
-        Ok((round, reports))
+        Ok(())
     }
 
     /// The retry schedule of `merchant`'s plan, or the host's.
@@ -393,6 +410,75 @@ impl Host {
     }
 }
 
+/// A claimed delivery and how its try went (`None`: not subscribed or granted any more).
+pub(super) type Tried = (Claimed, Result<Option<InvocationReport>, Error>);
+
+/// The retry schedule of each merchant met in a dispatch, read once.
+#[derive(Default)]
+pub(super) struct Schedules(HashMap<MerchantId, RetrySchedule>);
+
+impl Schedules {
+    /// Read `merchant`'s schedule unless it is known.
+    pub(super) async fn load(&mut self, host: &Host, merchant: &MerchantId) -> Result<(), Error> {
+        if !self.0.contains_key(merchant) {
+            let schedule = host.schedule_for(merchant).await?;
+            self.0.insert(merchant.clone(), schedule);
+        }
+        Ok(())
+    }
+
+    /// `merchant`'s schedule (the standard one if it was never loaded).
+    pub(super) fn of(&self, merchant: &MerchantId) -> &RetrySchedule {
+        static STANDARD: std::sync::OnceLock<RetrySchedule> = std::sync::OnceLock::new();
+        self.0
+            .get(merchant)
+            .unwrap_or_else(|| STANDARD.get_or_init(RetrySchedule::standard))
+    }
+}
+
+/// The outcome of one try, counted into `round`.
+pub(super) fn settle(
+    claim: &Claimed,
+    result: &Result<Option<InvocationReport>, Error>,
+    schedule: &RetrySchedule,
+    now: i64,
+    round: &mut Round,
+) -> Outcome {
+    match result {
+        Ok(Some(report)) => outcome(claim, &Disposition::of(report), schedule, now, round),
+        Ok(None) => {
+            round.skipped += 1;
+            finished(claim, DeliveryState::Skipped, now, None)
+        }
+        Err(err) => {
+            tracing::warn!(delivery = %claim.id, error = %err, "a delivery could not run");
+            let host_error = Disposition::Retry {
+                code: "host-error".to_owned(),
+                detail: err.to_string(),
+                retry_after: None,
+            };
+            outcome(claim, &host_error, schedule, now, round)
+        }
+    }
+}
+
+/// A claimed delivery given back untried, due at `until` (its installation's circuit
+/// breaker is open): the try is not counted.
+pub(super) fn bounced(claim: &Claimed, until: i64, now: i64) -> Outcome {
+    let mut o = finished(
+        claim,
+        DeliveryState::Queued,
+        now,
+        Some((
+            "circuit-open".to_owned(),
+            "the provider failed repeatedly; waiting before the next try".to_owned(),
+        )),
+    );
+    o.next_at = until;
+    o.uncount = true;
+    o
+}
+
 /// The outcome of one try, counted into `round`.
 fn outcome(
     claim: &Claimed,
@@ -445,7 +531,7 @@ fn outcome(
             o
         }
         Disposition::Busy => {
-            round.retried += 1;
+            round.busy += 1;
             let mut o = finished(claim, DeliveryState::Queued, now, None);
             o.next_at = now.saturating_add(BUSY_RETRY_MS);
             o.uncount = true;
@@ -454,8 +540,10 @@ fn outcome(
     }
 }
 
-/// How long a delivery that found its installation busy waits before it is claimed again.
-const BUSY_RETRY_MS: i64 = 1_000;
+/// How long a delivery that found its installation busy waits before it is claimed again:
+/// long enough not to spin on the claim, short enough that a busy connector's queue moves
+/// as fast as its slots free up.
+pub(super) const BUSY_RETRY_MS: i64 = 50;
 
 fn finished(
     claim: &Claimed,

@@ -7,6 +7,7 @@ mod audit;
 mod consent;
 mod credentials;
 mod deliver;
+mod dispatch;
 mod follow;
 mod gate;
 mod health;
@@ -22,6 +23,7 @@ mod upgrade;
 pub use consent::Waiting;
 pub use credentials::{SecretChanged, SecretStatus};
 pub use deliver::{DispatchOptions, Round};
+pub use dispatch::Until;
 pub use follow::FOLLOW_EVERY;
 pub use health::{AppHealth, Checked};
 pub use lifecycle::Uninstalled;
@@ -48,7 +50,7 @@ use crate::limits::Limits;
 use crate::live::Signals;
 use crate::manifest::Manifest;
 use crate::outbound::NetworkPolicy;
-use crate::outbox::{Clock, RetrySchedule, SystemClock};
+use crate::outbox::{Breakers, Clock, RetrySchedule, SystemClock};
 use crate::runtime::{DataSources, Sandbox};
 use crate::vault::VaultKey;
 
@@ -189,6 +191,7 @@ impl HostBuilder {
             sync_delay_ms: i64::try_from(self.sync_delay.as_millis()).unwrap_or(i64::MAX),
             wake: Arc::new(Notify::new()),
             manifests: Mutex::new(HashMap::new()),
+            breakers: Mutex::new(Breakers::default()),
         })
     }
 }
@@ -221,6 +224,8 @@ pub struct Host {
     wake: Arc<Notify>,
     /// Manifests by artifact digest, for fanning events out without re-parsing.
     manifests: Mutex<HashMap<String, Arc<Manifest>>>,
+    /// Per-installation circuit breakers of this node's dispatcher.
+    breakers: Mutex<Breakers>,
 }
 
 /// Components a host compiles at once; more uploads wait their turn.

@@ -1,10 +1,12 @@
 //! The durable outbox's rules, as plain data: delivery states, the retry schedule, what an
 //! outcome means for the next try, and the clock the dispatcher reads. The queries live in
-//! [`crate::db::outbox`]; the dispatcher that runs deliveries in [`crate::Host`].
+//! `db/outbox.rs`; the dispatcher that runs deliveries in [`crate::Host`].
 
+mod breaker;
 mod classify;
 mod schedule;
 
+pub use breaker::{Admit, Breakers};
 pub use classify::{Disposition, of_failure};
 pub use schedule::{MAX_RETRY_AFTER, RetrySchedule, ScheduleError};
 

@@ -10,6 +10,7 @@ mod capabilities;
 mod compile_cache;
 mod credential_headers;
 mod dev_run;
+mod dispatch;
 mod gates;
 mod health;
 mod hostile;

@@ -1,0 +1,112 @@
+//! The continuous dispatcher: a delivery stuck on a slow provider holds one slot, not the
+//! others; one merchant's flood does not queue another merchant's event behind it; after
+//! repeated failures an installation's deliveries stop taking slots (circuit breaker).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use airlock_host::grants::Scope;
+use airlock_host::manifest::Topic;
+use airlock_host::outbox::{DeliveryFilter, DeliveryState};
+use airlock_host::{DispatchOptions, Host, Limits, Until};
+use airlock_tests::{TestDb, demo_store, hostile_host, install_probe, other_store};
+
+async fn state_of(host: &Host, merchant: &airlock_host::ids::MerchantId) -> Vec<DeliveryState> {
+    host.deliveries(merchant, &DeliveryFilter::default(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.state)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_delivery_stuck_on_a_slow_connector_does_not_hold_up_another_merchants() {
+    let _serial = crate::timing_sensitive().await;
+    for db in TestDb::all().await {
+        let limits = Limits {
+            deadline: Duration::from_secs(3),
+            fuel: None,
+            ..Limits::default()
+        };
+        // demo-store runs the hostile connector, whose `spin` runs until its deadline.
+        let (host, _) = hostile_host(&db, limits).await;
+        install_probe(&host, &other_store(), &[Scope::OrdersRead]).await;
+        let host = Arc::new(host);
+        host.emit(&demo_store(), Topic::OrderCreated, "spin")
+            .await
+            .unwrap();
+        host.emit(&other_store(), Topic::OrderCreated, "orders.get ord_2001")
+            .await
+            .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let dispatcher = {
+            let host = host.clone();
+            tokio::spawn(async move {
+                let options = DispatchOptions::default();
+                let stop = async {
+                    let _ = stopped.await;
+                };
+                host.dispatch(&options, Duration::from_millis(20), Until::Idle, stop)
+                    .await
+            })
+        };
+        // The other merchant's event is delivered while the spinning one still runs.
+        let mut waited = Duration::ZERO;
+        while state_of(&host, &other_store()).await != [DeliveryState::Delivered] {
+            assert!(
+                waited < Duration::from_millis(2500),
+                "held up behind the slow delivery"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waited += Duration::from_millis(20);
+        }
+        assert_eq!(
+            state_of(&host, &demo_store()).await,
+            [DeliveryState::Running]
+        );
+        // Idle once the spin hits its deadline and waits for its retry.
+        let round = dispatcher.await.unwrap().unwrap();
+        drop(stop);
+        assert_eq!(round.delivered, 1, "{round:?}");
+        assert_eq!(round.retried, 1, "the spin hit its deadline: {round:?}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_merchants_flood_does_not_queue_anothers_event_behind_it() {
+    for db in TestDb::all().await {
+        let host = airlock_tests::TestHost::new(&db).build().await;
+        install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
+        install_probe(&host, &other_store(), &[Scope::OrdersRead]).await;
+        for _ in 0..40 {
+            host.emit(&demo_store(), Topic::OrderCreated, "orders.get ord_1001")
+                .await
+                .unwrap();
+        }
+        host.emit(&other_store(), Topic::OrderCreated, "orders.get ord_2001")
+            .await
+            .unwrap();
+        let options = DispatchOptions {
+            batch: 4,
+            ..DispatchOptions::default()
+        };
+        // Every event fanned out, then one round of four: the other merchant's single event
+        // is among them, though forty older ones of the first merchant wait.
+        assert_eq!(host.fan_out(100).await.unwrap(), 41);
+        let round = host.dispatch_once(&options).await.unwrap();
+        assert_eq!(round.delivered, 4, "{round:?}");
+        assert_eq!(
+            state_of(&host, &other_store()).await,
+            [DeliveryState::Delivered]
+        );
+        let flood = state_of(&host, &demo_store()).await;
+        let queued = flood
+            .iter()
+            .filter(|s| **s == DeliveryState::Queued)
+            .count();
+        assert_eq!(queued, 37, "the rest of the flood waits: {flood:?}");
+        db.finish().await;
+    }
+}
