@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use author::{Kind, NewArgs, PackArgs, WitArgs};
 pub use deliver::{
     DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
-    DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, ScheduleArgs, ServeArgs,
+    DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, PruneArgs, ScheduleArgs, ServeArgs,
 };
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
@@ -112,6 +112,8 @@ pub enum Command {
     Emit(EmitArgs),
     /// Run the host as a service: deliver the outbox with retries until SIGTERM.
     Serve(ServeArgs),
+    /// Delete finished deliveries, their events and audit lines older than a window.
+    Prune(PruneArgs),
     /// Each connection's health: state, cause, and what the merchant checks first.
     Health(HealthArgs),
     /// The outbox: list, show and replay deliveries; resume held ones; retry schedules.

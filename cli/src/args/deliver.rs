@@ -27,6 +27,12 @@ pub struct ServeArgs {
     /// How often every active app's health check runs, in seconds (0: never).
     #[arg(long, default_value_t = 300)]
     pub health_every_secs: u64,
+    /// Keep finished deliveries and their events this many days (pruned hourly; 0: forever).
+    #[arg(long, default_value_t = 30)]
+    pub retain_days: u64,
+    /// Keep audit lines this many days (pruned hourly with the deliveries).
+    #[arg(long, default_value_t = 365)]
+    pub audit_retain_days: u64,
     /// On SIGTERM or Ctrl-C, how long running deliveries may take to finish before they are
     /// released to be tried again, in seconds.
     #[arg(long, default_value_t = 30)]
@@ -44,6 +50,18 @@ pub struct HealthArgs {
     pub merchant: Option<String>,
     /// Only this connection (installation id or connector id; needs `--merchant`).
     pub installation: Option<String>,
+}
+
+/// `airlock prune`.
+#[derive(Args)]
+pub struct PruneArgs {
+    /// Delete deliveries finished (delivered, skipped, dead) more than this long ago, and
+    /// their events: `30d`, `12h`.
+    #[arg(long, default_value = "30d")]
+    pub older_than: String,
+    /// Delete audit lines older than this.
+    #[arg(long, default_value = "365d")]
+    pub audit_older_than: String,
 }
 
 /// `airlock deliveries ...`.

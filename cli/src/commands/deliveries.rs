@@ -12,7 +12,7 @@ use airlock_host::outbox::{DeliveryFilter, DeliveryState, RetrySchedule};
 use super::Ctx;
 use crate::args::{
     DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
-    DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, ScheduleArgs,
+    DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, PruneArgs, ScheduleArgs,
 };
 use crate::print_outbox;
 
@@ -142,16 +142,36 @@ async fn filter(host: &Host, args: &DeliveryFilterArgs) -> Result<(MerchantId, D
     ))
 }
 
+/// `airlock prune`.
+pub async fn prune(host: &Host, ctx: &Ctx, args: PruneArgs) -> Result<()> {
+    let keep = duration(&args.older_than).context("--older-than")?;
+    let keep_audit = duration(&args.audit_older_than).context("--audit-older-than")?;
+    let pruned = host.prune(keep, keep_audit).await?;
+    crate::print::value(&pruned, ctx.json, || {
+        format!(
+            "deleted {} finished deliveries, {} events and {} audit lines",
+            pruned.deliveries, pruned.events, pruned.audit_lines
+        )
+    })
+}
+
 /// `30m`, `2h`, `7d`, `45s` back from `now`, or milliseconds since the epoch.
 fn since_ms(text: &str, now: i64) -> Result<i64> {
     let text = text.trim();
     if let Ok(ms) = text.parse::<i64>() {
         return Ok(ms);
     }
+    let back = i64::try_from(duration(text)?.as_millis()).unwrap_or(i64::MAX);
+    Ok(now.saturating_sub(back))
+}
+
+/// `30m`, `2h`, `7d`, `45s`.
+pub(super) fn duration(text: &str) -> Result<Duration> {
+    let text = text.trim();
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
     let amount: u64 = number
         .parse()
-        .map_err(|_| anyhow::anyhow!("`{text}` is neither a duration such as `30m`, `2h`, `7d` nor milliseconds since the epoch"))?;
+        .map_err(|_| anyhow::anyhow!("`{text}` is not a duration such as `30m`, `2h`, `7d` (or, for `--since`, milliseconds since the epoch)"))?;
     let secs = match unit {
         "s" => amount,
         "m" => amount.saturating_mul(60),
@@ -159,8 +179,7 @@ fn since_ms(text: &str, now: i64) -> Result<i64> {
         "d" => amount.saturating_mul(86_400),
         _ => bail!("`{text}`: the unit is s, m, h or d (such as `30m`, `2h`, `7d`)"),
     };
-    let back = i64::try_from(Duration::from_secs(secs).as_millis()).unwrap_or(i64::MAX);
-    Ok(now.saturating_sub(back))
+    Ok(Duration::from_secs(secs))
 }
 
 fn now_ms() -> i64 {

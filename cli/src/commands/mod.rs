@@ -93,6 +93,7 @@ async fn dispatch(host: &std::sync::Arc<Host>, ctx: &Ctx, command: Command) -> R
         Command::Serve(args) => serve::serve(host, ctx, args).await,
         Command::Deliveries { action } => deliveries::run(host, ctx, action).await,
         Command::Health(args) => deliveries::health(host, ctx, args).await,
+        Command::Prune(args) => deliveries::prune(host, ctx, args).await,
         Command::Upgrade(args) => apps::upgrade(host, ctx, args).await,
         Command::Revoke(args) => apps::revoke(host, ctx, args).await,
         Command::Disable(args) => apps::disable(host, ctx, args).await,

@@ -73,7 +73,8 @@ pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
         result
     };
     let health = check_health(host, args.health_every_secs, stop.clone(), done.subscribe());
-    let ((), (), result) = tokio::join!(follow, health, delivering);
+    let prune = prune_hourly(host, &args, stop.clone(), done.subscribe());
+    let ((), (), (), result) = tokio::join!(follow, health, prune, delivering);
     result?;
     served.seconds = started.elapsed().as_secs_f64();
     tracing::info!(delivered = served.delivered, "stopped");
@@ -162,6 +163,35 @@ async fn check_health(
                 tracing::info!(ran = checked.ran, passed = checked.passed, "health checks")
             }
             Err(err) => tracing::warn!(error = %err, "the periodic health checks could not run"),
+        }
+    }
+}
+
+/// Every hour, delete finished deliveries, their events and audit lines past their windows
+/// (`--retain-days`, `--audit-retain-days`; 0 keeps them forever).
+async fn prune_hourly(
+    host: &Host,
+    args: &ServeArgs,
+    stop: watch::Receiver<bool>,
+    finished: watch::Receiver<bool>,
+) {
+    if args.retain_days == 0 {
+        return;
+    }
+    let day = Duration::from_secs(86_400);
+    let keep = day.saturating_mul(u32::try_from(args.retain_days).unwrap_or(u32::MAX));
+    let keep_audit =
+        day.saturating_mul(u32::try_from(args.audit_retain_days.max(1)).unwrap_or(u32::MAX));
+    let hour = Duration::from_secs(3600);
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = stopped(stop.clone()) => return,
+            () = stopped(finished.clone()) => return,
+        }
+        if let Err(err) = host.prune(keep, keep_audit).await {
+            tracing::warn!(error = %err, "pruning failed");
         }
     }
 }

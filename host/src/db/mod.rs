@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub(crate) mod limits;
 pub(crate) mod outbox;
 pub(crate) mod registry;
+pub mod retention;
 pub mod secrets;
 pub mod storage;
 

@@ -16,15 +16,14 @@ use crate::db::registry;
 use crate::error::Error;
 use crate::ids::{InstallationId, MerchantId};
 use crate::manifest::{Manifest, Topic};
-use crate::outbox::{
-    Delivery, DeliveryFilter, DeliveryState, Disposition, Hold, RetrySchedule, jitter_unit,
-};
+use crate::outbox::{Delivery, DeliveryFilter, Hold, RetrySchedule};
 use crate::report::{Event, InvocationReport};
 use crate::status::InstallationStatus;
 use crate::views::Emitted;
 
 use super::Host;
 use super::invoke::{Export, new_event};
+use super::outcome::{Schedules, Tried, settle};
 
 /// How one dispatcher claims and runs deliveries.
 #[derive(Debug, Clone)]
@@ -312,7 +311,7 @@ impl Host {
     }
 
     /// The retry schedule of `merchant`'s plan, or the host's.
-    async fn schedule_for(&self, merchant: &MerchantId) -> Result<RetrySchedule, Error> {
+    pub(super) async fn schedule_for(&self, merchant: &MerchantId) -> Result<RetrySchedule, Error> {
         match outbox::retry_schedule(&self.db, merchant).await? {
             Some(text) => text.parse().map_err(|e: crate::outbox::ScheduleError| {
                 crate::db::DbError::Corrupt(format!("plan retry schedule: {e}")).into()
@@ -407,160 +406,6 @@ impl Host {
     /// or `poll` passing (another process or node wrote it, or a retry came due).
     pub async fn wait_for_work(&self, poll: Duration) {
         let _ = tokio::time::timeout(poll, self.wake.notified()).await;
-    }
-}
-
-/// A claimed delivery and how its try went (`None`: not subscribed or granted any more).
-pub(super) type Tried = (Claimed, Result<Option<InvocationReport>, Error>);
-
-/// The retry schedule of each merchant met in a dispatch, read once.
-#[derive(Default)]
-pub(super) struct Schedules(HashMap<MerchantId, RetrySchedule>);
-
-impl Schedules {
-    /// Read `merchant`'s schedule unless it is known.
-    pub(super) async fn load(&mut self, host: &Host, merchant: &MerchantId) -> Result<(), Error> {
-        if !self.0.contains_key(merchant) {
-            let schedule = host.schedule_for(merchant).await?;
-            self.0.insert(merchant.clone(), schedule);
-        }
-        Ok(())
-    }
-
-    /// `merchant`'s schedule (the standard one if it was never loaded).
-    pub(super) fn of(&self, merchant: &MerchantId) -> &RetrySchedule {
-        static STANDARD: std::sync::OnceLock<RetrySchedule> = std::sync::OnceLock::new();
-        self.0
-            .get(merchant)
-            .unwrap_or_else(|| STANDARD.get_or_init(RetrySchedule::standard))
-    }
-}
-
-/// The outcome of one try, counted into `round`.
-pub(super) fn settle(
-    claim: &Claimed,
-    result: &Result<Option<InvocationReport>, Error>,
-    schedule: &RetrySchedule,
-    now: i64,
-    round: &mut Round,
-) -> Outcome {
-    match result {
-        Ok(Some(report)) => outcome(claim, &Disposition::of(report), schedule, now, round),
-        Ok(None) => {
-            round.skipped += 1;
-            finished(claim, DeliveryState::Skipped, now, None)
-        }
-        Err(err) => {
-            tracing::warn!(delivery = %claim.id, error = %err, "a delivery could not run");
-            let host_error = Disposition::Retry {
-                code: "host-error".to_owned(),
-                detail: err.to_string(),
-                retry_after: None,
-            };
-            outcome(claim, &host_error, schedule, now, round)
-        }
-    }
-}
-
-/// A claimed delivery given back untried, due at `until` (its installation's circuit
-/// breaker is open): the try is not counted.
-pub(super) fn bounced(claim: &Claimed, until: i64, now: i64) -> Outcome {
-    let mut o = finished(
-        claim,
-        DeliveryState::Queued,
-        now,
-        Some((
-            "circuit-open".to_owned(),
-            "the provider failed repeatedly; waiting before the next try".to_owned(),
-        )),
-    );
-    o.next_at = until;
-    o.uncount = true;
-    o
-}
-
-/// The outcome of one try, counted into `round`.
-fn outcome(
-    claim: &Claimed,
-    disposition: &Disposition,
-    schedule: &RetrySchedule,
-    now: i64,
-    round: &mut Round,
-) -> Outcome {
-    match disposition {
-        Disposition::Delivered => {
-            round.delivered += 1;
-            finished(claim, DeliveryState::Delivered, now, None)
-        }
-        Disposition::Retry {
-            code,
-            detail,
-            retry_after,
-        } => {
-            let failed = Some((code.clone(), detail.clone()));
-            match schedule.next_try(claim.attempts, now, jitter_unit(), *retry_after) {
-                Some(next_at) => {
-                    round.retried += 1;
-                    let mut o = finished(claim, DeliveryState::Queued, now, failed);
-                    o.next_at = next_at;
-                    o
-                }
-                None => {
-                    round.dead += 1;
-                    finished(claim, DeliveryState::Dead, now, failed)
-                }
-            }
-        }
-        Disposition::Pause { code, detail } => {
-            round.held += 1;
-            let mut o = finished(
-                claim,
-                DeliveryState::Queued,
-                now,
-                Some((code.clone(), detail.clone())),
-            );
-            o.uncount = true;
-            o.hold = Some((
-                claim.installation.clone(),
-                Hold {
-                    cause: code.clone(),
-                    detail: detail.clone(),
-                    since: now,
-                },
-            ));
-            o
-        }
-        Disposition::Busy => {
-            round.busy += 1;
-            let mut o = finished(claim, DeliveryState::Queued, now, None);
-            o.next_at = now.saturating_add(BUSY_RETRY_MS);
-            o.uncount = true;
-            o
-        }
-    }
-}
-
-/// How long a delivery that found its installation busy waits before it is claimed again:
-/// long enough not to spin on the claim, short enough that a busy connector's queue moves
-/// as fast as its slots free up.
-pub(super) const BUSY_RETRY_MS: i64 = 50;
-
-fn finished(
-    claim: &Claimed,
-    state: DeliveryState,
-    now: i64,
-    failed: Option<(String, String)>,
-) -> Outcome {
-    let (code, detail) = failed.unzip();
-    Outcome {
-        id: claim.id.clone(),
-        fence: claim.fence,
-        state,
-        next_at: now,
-        uncount: false,
-        code,
-        detail,
-        hold: None,
     }
 }
 

@@ -14,7 +14,8 @@ use crate::error::Error;
 use crate::outbox::{Admit, DeliveryState};
 
 use super::Host;
-use super::deliver::{BUSY_RETRY_MS, DispatchOptions, Round, Schedules, bounced, settle};
+use super::deliver::{DispatchOptions, Round};
+use super::outcome::{BUSY_RETRY_MS, Schedules, Tried, bounced, settle};
 
 /// How a [`Host::dispatch`] run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl Host {
         let concurrency = options.concurrency.max(1);
         let mut totals = Round::default();
         let mut schedules = Schedules::default();
-        let mut in_flight: JoinSet<super::deliver::Tried> = JoinSet::new();
+        let mut in_flight: JoinSet<Tried> = JoinSet::new();
         let mut pending = Vec::new();
         let mut stopping = false;
         let (mut busy_seen, mut not_idle_before) = (0, std::time::Instant::now());
@@ -168,9 +169,7 @@ impl Host {
 
 /// A finished delivery task's result; a task that panicked or was aborted leaves its claim to
 /// run out and be tried again (logged).
-fn tried(
-    joined: Result<super::deliver::Tried, tokio::task::JoinError>,
-) -> Option<super::deliver::Tried> {
+fn tried(joined: Result<Tried, tokio::task::JoinError>) -> Option<Tried> {
     match joined {
         Ok(tried) => Some(tried),
         Err(err) => {

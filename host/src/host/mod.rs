@@ -15,8 +15,10 @@ mod install;
 mod invoke;
 mod lifecycle;
 mod limits;
+mod outcome;
 mod prepare;
 mod provenance;
+mod retention;
 mod slots;
 mod upgrade;
 

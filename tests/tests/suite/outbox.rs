@@ -323,3 +323,40 @@ async fn an_inventory_change_and_its_event_commit_together() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn finished_deliveries_and_their_events_are_pruned_after_the_window_queued_ones_never() {
+    for db in TestDb::all().await {
+        let clock = ManualClock::at(START);
+        let host = host_at(&db, &clock, "86400").await;
+        install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
+        host.emit(&demo_store(), Topic::OrderCreated, "orders.get ord_1001")
+            .await
+            .unwrap();
+        host.emit(&demo_store(), Topic::OrderCreated, "fail unavailable")
+            .await
+            .unwrap();
+        let done = round(&host).await;
+        assert_eq!((done.delivered, done.retried), (1, 1), "{done:?}");
+
+        let week = Duration::from_secs(7 * 86_400);
+        assert_eq!(
+            host.prune(week, week).await.unwrap().deliveries,
+            0,
+            "too young"
+        );
+        clock.advance(Duration::from_secs(8 * 86_400));
+        let pruned = host
+            .prune(week, Duration::from_secs(365 * 86_400))
+            .await
+            .unwrap();
+        assert_eq!((pruned.deliveries, pruned.events), (1, 1), "{pruned:?}");
+        let left = host
+            .deliveries(&demo_store(), &DeliveryFilter::default(), 10)
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1, "the queued retry stays: {left:?}");
+        assert_eq!(left[0].state, DeliveryState::Queued);
+        db.finish().await;
+    }
+}
