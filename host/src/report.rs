@@ -213,6 +213,9 @@ pub struct InvocationReport {
     pub peak_memory_bytes: u64,
     /// The limits it ran under.
     pub limits: Limits,
+    /// Orders the call marked paid: written after the call if it succeeded, discarded if it
+    /// did not (payments fail closed).
+    pub staged_paid: Vec<String>,
 }
 
 impl InvocationReport {
@@ -264,6 +267,7 @@ impl InvocationReport {
             fuel_used: None,
             peak_memory_bytes: 0,
             limits: limits.clone(),
+            staged_paid: Vec::new(),
         }
     }
 

@@ -61,9 +61,31 @@ pub(crate) struct CallContext {
     outbound: Mutex<Vec<OutboundEntry>>,
     /// Secret values this call has seen, kept out of everything it leaves behind.
     redactor: Mutex<Redactor>,
+    /// Orders this call marked paid: applied only if it ends successfully (fail closed).
+    staged_paid: Mutex<Vec<String>>,
 }
 
 impl CallContext {
+    /// Remember that this call marked order `id` paid; the host applies it after the call,
+    /// and only if the call returned success.
+    pub fn stage_paid(&self, id: String) {
+        let mut staged = self
+            .staged_paid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !staged.contains(&id) {
+            staged.push(id);
+        }
+    }
+
+    /// The orders this call marked paid, in order.
+    pub fn staged_paid(&self) -> Vec<String> {
+        self.staged_paid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The context of one invocation of `installation` for `merchant` under `grant`.
     pub fn new(
         merchant: MerchantId,
@@ -84,6 +106,7 @@ impl CallContext {
             meter: allowance::Meter::new(allowances),
             accesses: Mutex::new(Vec::new()),
             outbound: Mutex::new(Vec::new()),
+            staged_paid: Mutex::new(Vec::new()),
             redactor: Mutex::new(Redactor::default()),
         }
     }

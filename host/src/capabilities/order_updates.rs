@@ -7,7 +7,7 @@ use super::{Deps, Descriptor, Requirement};
 use crate::bindings::airlock::connector::order_updates::Host;
 use crate::bindings::airlock::connector::types::{FinancialStatus, FulfillmentStatus, HostError};
 use crate::call::CallContext;
-use crate::commerce::CommerceData;
+use crate::commerce::{self, CommerceData};
 use crate::grants::Scope;
 
 const WRITE: Option<Scope> = Some(Scope::OrdersWrite);
@@ -59,9 +59,24 @@ impl Host for OrderUpdatesState {
     ) -> Result<(), HostError> {
         const OP: &str = "orders.set-financial-status";
         self.call.admit_id(OP, WRITE, "order id", &id).await?;
+        let status: commerce::FinancialStatus = status.into();
+        if status == commerce::FinancialStatus::Paid {
+            // Fail closed: "paid" is written after the call, and only if it succeeds, so a
+            // payment connector that fails or traps later in the call never leaves an order
+            // marked paid. The order must exist now, as for any write.
+            let exists = self
+                .data
+                .order(&self.call.merchant, &id)
+                .await
+                .map(|order| order.is_some());
+            if let Ok(true) = exists {
+                self.call.stage_paid(id);
+            }
+            return self.call.changed(OP, WRITE, exists);
+        }
         let changed = self
             .data
-            .set_financial_status(&self.call.merchant, &id, status.into())
+            .set_financial_status(&self.call.merchant, &id, status)
             .await;
         self.call.changed(OP, WRITE, changed)
     }
@@ -71,7 +86,6 @@ impl Host for OrderUpdatesState {
 mod tests {
     use super::super::test_support::{call, data, deps, shop};
     use super::*;
-    use crate::commerce;
 
     #[tokio::test]
     async fn status_writes_need_the_write_scope_and_a_read_grant_is_not_enough() {

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::call::Live;
+use crate::db::audit::AuditEntry;
 use crate::db::registry::{self, InstallationRow};
 use crate::error::Error;
 use crate::grants::Grant;
@@ -138,6 +139,8 @@ impl Host {
             policy: self.policy,
         };
         let report = self.call(&row, &prepared, grant, live, export).await?;
+        let unchanged = self.signals.get(id).generation() == started;
+        self.settle_paid(&row, &report, unchanged).await?;
         self.audit_report(&row, &prepared, &report).await?;
         Ok(Some(report))
     }
@@ -176,6 +179,55 @@ impl Host {
                     .await
             }
         })
+    }
+}
+
+impl Host {
+    /// Write the orders a call marked paid if, and only if, it succeeded and nothing about its
+    /// installation changed while it ran (a revoke, disable or uninstall): payments fail
+    /// closed. Discarded ones are audited.
+    async fn settle_paid(
+        &self,
+        row: &InstallationRow,
+        report: &InvocationReport,
+        unchanged: bool,
+    ) -> Result<(), Error> {
+        if report.staged_paid.is_empty() {
+            return Ok(());
+        }
+        let succeeded = matches!(report.result, CallResult::Done { .. });
+        if succeeded && unchanged {
+            let sources = self.gates.sources(&row.merchant, &self.sources);
+            for id in &report.staged_paid {
+                let written = sources
+                    .commerce
+                    .set_financial_status(&row.merchant, id, crate::commerce::FinancialStatus::Paid)
+                    .await;
+                if let Err(err) = written {
+                    tracing::warn!(installation = %row.id, error = %err.0, "an order could not be marked paid after the call");
+                }
+            }
+            return Ok(());
+        }
+        let mut entry = AuditEntry::new(
+            &row.merchant,
+            Some(&row.id),
+            "host",
+            "orders.set-financial-status",
+        );
+        entry.scope = Some(crate::grants::Scope::OrdersWrite.to_string());
+        entry.outcome = "discarded".to_owned();
+        entry.detail = format!(
+            "{} order(s) not marked paid: {} (payments fail closed)",
+            report.staged_paid.len(),
+            if succeeded {
+                "the app changed while the call ran"
+            } else {
+                "the call did not succeed"
+            }
+        );
+        crate::db::audit::append(&self.db, &[entry]).await?;
+        Ok(())
     }
 }
 

@@ -292,6 +292,7 @@ impl Invocation {
             fuel_used,
             peak_memory_bytes,
             limits: limits.clone(),
+            staged_paid: call.staged_paid(),
         };
         self.release();
         report

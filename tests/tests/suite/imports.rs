@@ -173,21 +173,29 @@ fn declared_scopes_no_import_uses_are_reported_with_their_cost() {
     // The HTTP probe declares `orders:read` for the events it subscribes to and a readable key
     // it reads: nothing unused.
     assert_eq!(audit_of(plugins::HTTP_PROBE).unused, []);
-    // The hostile plugin declares `orders:read` (tests deliver it order events directly) but
-    // subscribes to none and reads no order: the merchant is asked to share orders for nothing.
-    let hostile = audit_of(plugins::HOSTILE);
+    // A connector that declares `orders:read` but subscribes to no order event and reads no
+    // order: the merchant is asked to share orders for nothing.
+    let reads = Artifact::parse(
+        &ManifestBuilder::new("acme.reads")
+            .required(Scope::OrdersRead)
+            .artifact(),
+    )
+    .unwrap();
+    let reads = imports::audit(&reads.bytes, &reads.manifest).unwrap();
     assert_eq!(
-        hostile.unused,
+        reads.unused,
         [Unused::Scope {
             scope: Scope::OrdersRead,
             required: true
         }]
     );
-    let cost = hostile.costs();
+    let cost = reads.costs();
     assert!(
         cost.contains("share \"See your orders\"") && cost.contains("cannot install"),
         "{cost}"
     );
+    // The hostile plugin declares `orders:read` for the order events it subscribes to.
+    assert_eq!(audit_of(plugins::HOSTILE).unused, []);
     // The probe declares every scope and imports every interface.
     let probe = audit_of(plugins::PROBE);
     assert!(probe.is_accepted() && probe.unused.is_empty(), "{probe}");

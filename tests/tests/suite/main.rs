@@ -24,6 +24,7 @@ mod model;
 mod nodes;
 mod outbound;
 mod outbox;
+mod payments;
 mod plugins_used;
 mod polyglot;
 mod provenance;

@@ -136,6 +136,10 @@ fn one(command: &str) -> Result<String, ConnectorError> {
                 arg(1),
                 FinancialStatus::Refunded,
             )),
+            "orders.set-paid" => show(order_updates::set_financial_status(
+                arg(1),
+                FinancialStatus::Paid,
+            )),
             "customers.get" => show(customers::get(arg(1))),
             "inventory.get" => show(inventory::get(arg(1))),
             "inventory.list" => show(inventory::list(None, arg(1).parse().unwrap_or(10))),
