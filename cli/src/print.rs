@@ -387,8 +387,24 @@ pub fn demo(r: &DemoReport, json: bool) -> Result<()> {
         }
         out.push_str("\n5. Asked about another store's order (ord_2001), the host answers exactly as for a\n   missing order; the other store's data never exists for this installation:\n\n");
         out.push_str(&report_text(&r.cross_store));
+        let d = &r.retried;
         out.push_str(&format!(
-            "\nEvery call above is in the audit log: airlock audit --db {} --merchant demo-store\n",
+            "\n6. order.created for an order that does not exist (ord_9999) goes through the outbox.\n   \
+             The connector fails; the host retries with the same event id ({}) on the plan's\n   \
+             schedule (1 s apart for the demo; 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default):\n\n   \
+             {} {}: {} after {} tries, last cause {}{}\n",
+            d.event.id,
+            d.id,
+            d.installation,
+            d.state,
+            d.attempts,
+            d.last_code.as_deref().unwrap_or("-"),
+            d.next_at.map_or(String::new(), |_| "; tried again by `airlock serve`".to_owned()),
+        ));
+        out.push_str("\n7. What the merchant sees (`airlock health --merchant demo-store`):\n\n");
+        out.push_str(&crate::print_health::apps_text(&r.health));
+        out.push_str(&format!(
+            "\n\nEvery call above is in the audit log: airlock audit --db {} --merchant demo-store\n",
             r.database
         ));
         out

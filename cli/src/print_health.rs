@@ -31,6 +31,11 @@ pub fn apps(all: &[(MerchantId, Vec<AppHealth>)], json: bool) -> Result<()> {
     })
 }
 
+/// One merchant's connections as text (the demo prints it).
+pub fn apps_text(apps: &[AppHealth]) -> String {
+    apps.iter().map(app_text).collect::<Vec<_>>().join("\n")
+}
+
 fn app_text(app: &AppHealth) -> String {
     let h = &app.health;
     let kind = app.kind.map_or("unknown kind", |k| k.as_str());

@@ -103,13 +103,23 @@ mod tests {
         let writer = call(&[Scope::OrdersWrite], 10);
         let mut state = OrderUpdatesState::new(&deps(&writer, &data, &[]));
         state
+            .set_financial_status("ord_1".into(), FinancialStatus::Refunded)
+            .await
+            .unwrap();
+        assert_eq!(
+            data.order_now(&shop(), "ord_1").unwrap().financial_status,
+            commerce::FinancialStatus::Refunded
+        );
+        // "Paid" is staged for the host to write after the call, only if it succeeds.
+        state
             .set_financial_status("ord_1".into(), FinancialStatus::Paid)
             .await
             .unwrap();
         assert_eq!(
             data.order_now(&shop(), "ord_1").unwrap().financial_status,
-            commerce::FinancialStatus::Paid
+            commerce::FinancialStatus::Refunded
         );
+        assert_eq!(writer.staged_paid(), ["ord_1"]);
         assert_eq!(
             state
                 .set_financial_status("ord_9".into(), FinancialStatus::Paid)
