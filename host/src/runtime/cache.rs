@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use crate::ids::Digest;
 
-/// Most compiled components kept.
-pub const MAX_CACHED_COMPONENTS: usize = 64;
+/// Most compiled components kept: more than a busy host runs, so an event never waits for a
+/// reload (at 64, a host with 100 active connectors reloaded or recompiled on the event path).
+pub const MAX_CACHED_COMPONENTS: usize = 512;
 /// Most artifact bytes whose compiled components are kept (the artifact's size stands in for
 /// the compiled code's, which grows with it).
 pub const MAX_CACHED_ARTIFACT_BYTES: usize = 512 * 1024 * 1024;
