@@ -127,3 +127,109 @@ async fn serve_killed_mid_delivery_fifty_times_loses_nothing_and_applies_each_ev
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_nodes_share_the_outbox_and_one_killed_mid_delivery_loses_nothing() {
+    for db in TestDb::all().await {
+        let cache = tempfile::tempdir().unwrap();
+        let cache_arg = cache.path().display().to_string();
+        let host = TestHost::new(&db).build().await;
+        let id = install_probe(&host, &demo_store(), &[Scope::OrdersRead]).await;
+        let events = 120;
+        let mut ids = Vec::new();
+        for _ in 0..events {
+            // `flaky 0 x` never fails and counts its runs under the event id.
+            let event = host
+                .emit(&demo_store(), Topic::OrderCreated, "flaky 0 unavailable")
+                .await
+                .unwrap();
+            ids.push(event.id);
+        }
+        let node = |name: &str| {
+            command(&[
+                "serve",
+                "--db",
+                &db.url,
+                "--node",
+                name,
+                "--poll-ms",
+                "10",
+                "--batch",
+                "4",
+                "--lease-secs",
+                "2",
+                "--compile-cache",
+                &cache_arg,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start airlock serve")
+        };
+        // Node A starts alone and is killed while it holds claims: they stay `running` under
+        // its lease.
+        let mut a = node("node-a");
+        let started = Instant::now();
+        while in_state(&host, DeliveryState::Running).await.is_empty()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        a.kill().expect("SIGKILL node A");
+        a.wait().unwrap();
+        let left_running = in_state(&host, DeliveryState::Running).await.len();
+        assert!(left_running > 0, "A was killed mid-delivery");
+        // Nodes B and C share the rest, and take over A's claims once its leases run out.
+        let (b, c) = (node("node-b"), node("node-c"));
+        let started = Instant::now();
+        while in_state(&host, DeliveryState::Delivered).await.len() < events
+            && started.elapsed() < Duration::from_secs(60)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut summaries = String::new();
+        for child in [b, c] {
+            // SIGTERM: each stops cleanly and says what it did.
+            let pid = child.id().to_string();
+            let term = std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap();
+            assert!(term.success());
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "a node ended badly");
+            summaries.push_str(text(&out.stdout).trim());
+            summaries.push_str("; ");
+        }
+
+        let delivered = in_state(&host, DeliveryState::Delivered).await;
+        assert_eq!(delivered.len(), events, "every event delivered, none lost");
+        // Exactly once between them, except what A was running when it was killed.
+        let mut twice = 0;
+        for event in &ids {
+            let runs = probe(
+                &host,
+                &demo_store(),
+                &id,
+                &format!("storage.get tries:{event}"),
+            )
+            .await;
+            if runs != "ok Some(\"1\")" {
+                twice += 1;
+            }
+        }
+        assert!(
+            twice <= left_running,
+            "{twice} events ran more than once; only the {left_running} A held may"
+        );
+        assert!(
+            summaries.contains("node node-b stopped") && summaries.contains("node node-c stopped"),
+            "{summaries}"
+        );
+        eprintln!(
+            "{}: {events} events; A killed holding {left_running}; {twice} ran again; {summaries}",
+            db.url.split(':').next().unwrap_or_default()
+        );
+        db.finish().await;
+    }
+}
