@@ -126,3 +126,26 @@ pub(crate) async fn merchants(db: &Db) -> Result<Vec<MerchantId>, DbError> {
         })
         .collect()
 }
+
+/// The cause code and words of `installation`'s most recent failed delivery try, if any.
+pub(crate) async fn last_failure(
+    db: &Db,
+    installation: &InstallationId,
+) -> Result<Option<(String, String)>, DbError> {
+    let row = sqlx::query(
+        "SELECT last_code, last_detail FROM deliveries WHERE installation_id = $1 \
+         AND last_code IS NOT NULL ORDER BY updated_at DESC, id LIMIT 1",
+    )
+    .bind(installation.as_str())
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(DbError::sql("read the last failure"))?;
+    let Some(row) = row else { return Ok(None) };
+    let read = || DbError::sql("read the last failure");
+    Ok(Some((
+        row.try_get("last_code").map_err(read())?,
+        row.try_get::<Option<String>, _>("last_detail")
+            .map_err(read())?
+            .unwrap_or_default(),
+    )))
+}

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::db::health::{self as queries, Try};
 use crate::db::{outbox, registry};
 use crate::error::Error;
-use crate::health::{Attempt, Health, HealthInputs, RECENT_WINDOW, assess};
+use crate::health::{Attempt, Health, HealthInputs, HealthState, RECENT_WINDOW, assess};
 use crate::ids::MerchantId;
 use crate::manifest::ConnectorKind;
 use crate::prompt::Language;
@@ -144,13 +144,24 @@ impl Host {
             sync_delay_threshold_ms: self.sync_delay_ms,
             missing_scopes,
         };
+        let mut health = assess(&inputs, manifest.kind, lang);
+        // A failing or degraded connection's detail is the newest failure's code; its words
+        // (the connector's message, or the host's) say more, when a delivery kept them.
+        if matches!(health.state, HealthState::Failing | HealthState::Degraded)
+            && let Some(code) = health.detail.clone()
+            && let Some((last, words)) = queries::last_failure(&self.db, &row.id).await?
+            && last == code
+            && !words.is_empty()
+        {
+            health.detail = Some(format!("{code}: {words}"));
+        }
         Ok(AppHealth {
             installation: row.id.to_string(),
             connector: row.connector_id.clone(),
             kind: Some(manifest.kind),
             status: Some(row.status),
             waiting_since,
-            health: assess(&inputs, manifest.kind, lang),
+            health,
         })
     }
 

@@ -61,6 +61,12 @@ async fn health_follows_what_the_deliveries_did_with_the_cause_and_the_checklist
         let app = only(&host, Language::En).await;
         assert_eq!(app.health.state, HealthState::Failing, "{app:?}");
         assert_eq!(app.health.reason, Some(Reason::Network));
+        // The detail carries the connector's words, not only the code.
+        assert_eq!(
+            app.health.detail.as_deref(),
+            Some("network: connection reset"),
+            "{app:?}"
+        );
         // The probe is an analytics connector: its checklist, and the general one.
         assert!(
             app.health
