@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use airlock_host::Host;
 use airlock_host::ids::MerchantId;
-use airlock_host::outbox::{DeliveryFilter, DeliveryState, RetrySchedule};
+use airlock_host::outbox::{Clock, DeliveryFilter, DeliveryState, RetrySchedule, SystemClock};
 
 use super::Ctx;
 use crate::args::{
@@ -128,7 +128,7 @@ async fn filter(host: &Host, args: &DeliveryFilterArgs) -> Result<(MerchantId, D
     let since = args
         .since
         .as_deref()
-        .map(|text| since_ms(text, now_ms()))
+        .map(|text| since_ms(text, SystemClock.now_ms()))
         .transpose()
         .context("--since")?;
     Ok((
@@ -180,12 +180,6 @@ pub(super) fn duration(text: &str) -> Result<Duration> {
         _ => bail!("`{text}`: the unit is s, m, h or d (such as `30m`, `2h`, `7d`)"),
     };
     Ok(Duration::from_secs(secs))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

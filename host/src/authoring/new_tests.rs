@@ -7,14 +7,6 @@ use super::*;
 use crate::authoring::wit::world_for;
 use crate::grants::Scope;
 
-const KINDS: [ConnectorKind; 6] = [
-    ConnectorKind::Payment,
-    ConnectorKind::Logistics,
-    ConnectorKind::Messaging,
-    ConnectorKind::Analytics,
-    ConnectorKind::Ads,
-    ConnectorKind::Marketplace,
-];
 const LANGUAGES: [Language; 3] = [Language::Rust, Language::Js, Language::Python];
 
 fn options(kind: ConnectorKind, language: Language) -> Options {
@@ -80,7 +72,7 @@ fn each_kind_asks_for_the_least_it_needs() {
 
 #[test]
 fn every_placeholder_is_filled_and_the_manifest_is_the_same_in_every_language() {
-    for kind in KINDS {
+    for kind in ConnectorKind::ALL {
         let manifests: BTreeSet<String> = LANGUAGES
             .iter()
             .map(|&language| {
@@ -151,7 +143,7 @@ fn imported(language: Language, source: &str) -> BTreeSet<String> {
 
 #[test]
 fn each_handler_imports_every_interface_its_scopes_allow_and_nothing_else() {
-    for kind in KINDS {
+    for kind in ConnectorKind::ALL {
         for language in LANGUAGES {
             let project = project(&options(kind, language)).unwrap();
             let world = world_for(&project.manifest).unwrap();
@@ -262,7 +254,7 @@ fn generated_rust_is_formatted() {
     };
     assert!(out.status.success());
     let dir = tempfile::tempdir().unwrap();
-    for kind in KINDS {
+    for kind in ConnectorKind::ALL {
         let project = project(&options(kind, Language::Rust)).unwrap();
         let path = dir.path().join(format!("{}.rs", kind.as_str()));
         std::fs::write(&path, text(&project, "src/lib.rs")).unwrap();

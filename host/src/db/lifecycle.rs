@@ -271,3 +271,37 @@ pub(crate) async fn switch_version(
     tx.commit().await.map_err(err())?;
     Ok(true)
 }
+
+/// The status and generation of each of `ids` that still exists.
+pub(crate) async fn generations(
+    db: &Db,
+    ids: &[InstallationId],
+) -> Result<Vec<(InstallationId, InstallationStatus, i64)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, status, generation FROM installations WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    let rows = query
+        .fetch_all(&db.pool)
+        .await
+        .map_err(DbError::sql("read installation generations"))?;
+    rows.iter()
+        .map(|row| {
+            let read = || DbError::sql("read installation generations");
+            let id = InstallationId::new(row.try_get::<String, _>("id").map_err(read())?);
+            let status: String = row.try_get("status").map_err(read())?;
+            let status = status
+                .parse::<InstallationStatus>()
+                .map_err(|e| DbError::Corrupt(format!("installation {id}: {e}")))?;
+            Ok((id, status, row.try_get("generation").map_err(read())?))
+        })
+        .collect()
+}

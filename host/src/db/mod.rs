@@ -12,8 +12,6 @@ pub mod retention;
 pub mod secrets;
 pub mod storage;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool};
@@ -272,12 +270,9 @@ fn normalise(url: &str) -> Result<(Backend, String), DbError> {
     Err(DbError::BadUrl(url.chars().take(200).collect()))
 }
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch (the system clock the outbox also reads).
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::outbox::Clock::now_ms(&crate::outbox::SystemClock)
 }
 
 #[cfg(test)]

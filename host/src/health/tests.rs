@@ -4,15 +4,6 @@ use super::*;
 use crate::failure::ConnectorFailure;
 use crate::grants::Scope;
 
-const KINDS: [ConnectorKind; 6] = [
-    ConnectorKind::Payment,
-    ConnectorKind::Logistics,
-    ConnectorKind::Messaging,
-    ConnectorKind::Analytics,
-    ConnectorKind::Ads,
-    ConnectorKind::Marketplace,
-];
-
 fn active() -> HealthInputs {
     HealthInputs::new(InstallationStatus::Active)
 }
@@ -185,7 +176,7 @@ fn every_reason_is_reachable_and_has_text_in_every_language() {
 
 #[test]
 fn every_kind_has_a_checklist_in_every_language() {
-    for kind in KINDS {
+    for kind in ConnectorKind::ALL {
         let english = checklist(kind, Language::En);
         for lang in Language::ALL {
             let list = checklist(kind, lang);
@@ -377,7 +368,7 @@ fn texts(lang: Language) -> Vec<&'static str> {
     for reason in Reason::ALL {
         out.extend([reason.title(lang), reason.explain(lang)]);
     }
-    let lists = KINDS.map(|k| checklist(k, lang));
+    let lists = ConnectorKind::ALL.map(|k| checklist(k, lang));
     for list in lists.iter().chain([&check_first(lang)]) {
         out.push(list.title);
         out.extend(&list.items);

@@ -17,6 +17,9 @@ use super::Host;
 use super::deliver::{DispatchOptions, Round};
 use super::outcome::{BUSY_RETRY_MS, Schedules, Tried, bounced, settle};
 
+/// How long a dispatcher keeps the retry schedules it read.
+const SCHEDULES_FOR: Duration = Duration::from_secs(60);
+
 /// How a [`Host::dispatch`] run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
@@ -59,7 +62,14 @@ impl Host {
         };
         let grace_over = tokio::time::sleep(Duration::MAX.min(Duration::from_secs(1 << 40)));
         tokio::pin!(grace_over);
+        let mut schedules_read = std::time::Instant::now();
         loop {
+            // A plan's schedule set while this runs (for days, in `serve`) applies within a
+            // minute: the schedules read are forgotten every minute.
+            if schedules_read.elapsed() > SCHEDULES_FOR {
+                schedules = Schedules::default();
+                schedules_read = std::time::Instant::now();
+            }
             let mut claimed_now = 0;
             if !stopping && in_flight.len() < concurrency {
                 totals.fanned_out += self.fan_out_pending(options.batch.max(1)).await?;

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::db::registry;
+use crate::db::lifecycle;
 use crate::error::Error;
 use crate::ids::InstallationId;
 use crate::status::InstallationStatus;
@@ -47,7 +47,7 @@ impl Host {
             return Ok(0);
         }
         let ids: Vec<InstallationId> = running.iter().map(|(id, _)| id.clone()).collect();
-        let now = registry::generations(&self.db, &ids).await?;
+        let now = lifecycle::generations(&self.db, &ids).await?;
         let mut signalled = 0;
         for (id, seen) in running {
             match now.iter().find(|(found, _, _)| *found == id) {
