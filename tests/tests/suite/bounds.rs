@@ -162,7 +162,15 @@ async fn hostile(db: &TestDb) -> (Host, airlock_host::ids::InstallationId) {
 #[tokio::test]
 async fn random_bytes_are_capped_per_request_and_charged_to_the_input_allowance() {
     let db = TestDb::sqlite();
-    let (host, id) = hostile(&db).await;
+    // 8 MiB of random bytes in 64 KiB requests takes a debug build about a second: a long
+    // deadline, so only the input allowance can end the call (under CI load the default 2 s
+    // deadline sometimes came first).
+    let limits = Limits {
+        deadline: Duration::from_secs(30),
+        fuel: None,
+        ..Limits::default()
+    };
+    let (host, id) = hostile_host(&db, limits).await;
     let fits = invoke_demo(&host, &id, &format!("random {MAX_RANDOM_REQUEST} 4")).await;
     assert_eq!(
         summary(&fits),
