@@ -220,12 +220,24 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         .find(|(n, _)| n == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
     let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
+    // Read the whole request before answering: a reply and close while the client is still
+    // sending its body makes the client fail to write it (seen as a rare flake).
+    while if chunked {
+        !body.ends_with(b"0\r\n\r\n")
+    } else {
+        body.len() < length
+    } {
         match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
+    }
+    if chunked {
+        body = dechunk(&body);
     }
     let request = Received {
         method,
@@ -253,4 +265,22 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let _ = stream.write_all(out.as_bytes()).await;
     let _ = stream.write_all(&reply.body).await;
     let _ = stream.shutdown().await;
+}
+
+/// The payload of a chunked body (sizes in hex, each chunk followed by CRLF, a 0 chunk last).
+fn dechunk(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&rest[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or(0);
+        rest = &rest[line_end + 2..];
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.extend_from_slice(&rest[..size]);
+        rest = rest.get(size + 2..).unwrap_or_default();
+    }
+    out
 }
