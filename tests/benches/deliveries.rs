@@ -24,7 +24,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
 /// Events per timed batch.
-const EVENTS: usize = 200;
+const EVENTS: usize = 2_000;
 
 fn merchant() -> MerchantId {
     MerchantId::new("bench-store")

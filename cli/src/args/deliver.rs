@@ -11,11 +11,12 @@ pub struct ServeArgs {
     /// each node sharing a PostgreSQL database its own.
     #[arg(long, env = "AIRLOCK_NODE", default_value = "local")]
     pub node: String,
-    /// Deliveries claimed per round.
-    #[arg(long, default_value_t = 64)]
+    /// Deliveries claimed per round (a claim is made when fewer than half a batch are left
+    /// to start).
+    #[arg(long, default_value_t = 256)]
     pub batch: u32,
-    /// Deliveries run at once.
-    #[arg(long, default_value_t = 16)]
+    /// Calls run at once on this node (each app also at most its own `max_concurrent`).
+    #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
     /// How long a claim is held before another node may take the delivery over, in seconds
     /// (longer than any call's deadline).

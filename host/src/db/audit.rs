@@ -64,26 +64,59 @@ impl AuditEntry {
 /// Append entries in one transaction.
 pub(crate) async fn append(db: &Db, entries: &[AuditEntry]) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await.map_err(DbError::sql("audit"))?;
-    let field = |text: &str| sanitize(text, MAX_FIELD_CHARS);
-    for e in entries {
-        sqlx::query(
-            "INSERT INTO audit_log (at, merchant_id, installation_id, actor, action, scope, outcome, records, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(e.at)
-        .bind(&e.merchant)
-        .bind(e.installation.as_deref())
-        .bind(field(&e.actor))
-        .bind(field(&e.action))
-        .bind(e.scope.as_deref().map(field))
-        .bind(field(&e.outcome))
-        .bind(e.records)
-        .bind(sanitize(&e.detail, MAX_DETAIL_CHARS))
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::sql("audit"))?;
-    }
+    append_on(&mut tx, db.backend(), entries).await?;
     tx.commit().await.map_err(DbError::sql("audit"))
+}
+
+/// Append entries on `conn` (a transaction's connection, so they commit with what they
+/// record), many lines a statement.
+pub(crate) async fn append_on(
+    conn: &mut sqlx::AnyConnection,
+    backend: super::Backend,
+    entries: &[AuditEntry],
+) -> Result<(), DbError> {
+    use super::outbox::{Pad, pad};
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let field = |text: &str| sanitize(text, MAX_FIELD_CHARS);
+    // One shape for every statement: short ones are padded with rows of NULLs, which the
+    // `WHERE` drops.
+    let sql = format!(
+        "INSERT INTO audit_log (at, merchant_id, installation_id, actor, action, scope, outcome, records, detail) \
+         SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9 \
+         FROM (VALUES {}) AS v WHERE column1 IS NOT NULL",
+        super::Params::new(backend).rows(super::BULK_ROWS, 9)
+    );
+    for chunk in entries.chunks(super::BULK_ROWS) {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for i in 0..super::BULK_ROWS {
+            query = match chunk.get(i) {
+                Some(e) => query
+                    .bind(e.at)
+                    .bind(e.merchant.as_str())
+                    .bind(e.installation.as_deref())
+                    .bind(field(&e.actor))
+                    .bind(field(&e.action))
+                    .bind(e.scope.as_deref().map(field))
+                    .bind(field(&e.outcome))
+                    .bind(e.records)
+                    .bind(sanitize(&e.detail, MAX_DETAIL_CHARS)),
+                None => {
+                    let text = Pad::Text;
+                    pad(
+                        query,
+                        &[Pad::Int, text, text, text, text, text, text, Pad::Int, text],
+                    )
+                }
+            };
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::sql("audit"))?;
+    }
+    Ok(())
 }
 
 /// The newest `limit` entries of a merchant, oldest first.

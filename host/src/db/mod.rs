@@ -2,6 +2,7 @@
 //! several host nodes) run the same queries. Only the migrations differ per backend.
 
 pub mod audit;
+pub(crate) mod batch;
 pub mod commerce;
 pub(crate) mod health;
 pub mod lifecycle;
@@ -268,6 +269,53 @@ fn normalise(url: &str) -> Result<(Backend, String), DbError> {
         return Ok((Backend::Postgres, url.to_owned()));
     }
     Err(DbError::BadUrl(url.chars().take(200).collect()))
+}
+
+/// Rows one multi-row statement carries. Every such statement has exactly this many (short
+/// batches are padded with rows that match or insert nothing), so each has one shape and is
+/// prepared once per connection, not parsed again for every batch.
+pub(crate) const BULK_ROWS: usize = 64;
+
+/// Writes a statement's parameters in the order they are bound: `$1, $2, …` on PostgreSQL,
+/// anonymous `?` on SQLite. sqlx matches each numbered SQLite parameter to its value by a
+/// linear walk of the statement's parameter names, so binding hundreds of them costs the
+/// square of their number; anonymous ones are bound in order at no such cost.
+pub(crate) struct Params {
+    numbered: bool,
+    next: usize,
+}
+
+impl Params {
+    /// Parameters for a statement on `backend`.
+    pub(crate) fn new(backend: Backend) -> Params {
+        Params {
+            numbered: backend == Backend::Postgres,
+            next: 0,
+        }
+    }
+
+    /// The next parameter.
+    pub(crate) fn one(&mut self) -> String {
+        self.next += 1;
+        if self.numbered {
+            format!("${}", self.next)
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    /// `n` parameters, comma separated.
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.one()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `rows` parenthesised rows of `cols` parameters each, for a multi-row `VALUES` list.
+    pub(crate) fn rows(&mut self, rows: usize, cols: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(cols)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Milliseconds since the Unix epoch (the system clock the outbox also reads).

@@ -255,7 +255,10 @@ pub(crate) async fn store_artifact(
 
 /// An installation row without its approvals; `action` names the read in errors. A status
 /// this host does not know is [`DbError::Corrupt`], not a guess.
-fn installation_from(row: &AnyRow, action: &'static str) -> Result<InstallationRow, DbError> {
+pub(super) fn installation_from(
+    row: &AnyRow,
+    action: &'static str,
+) -> Result<InstallationRow, DbError> {
     let read = || DbError::sql(action);
     let id = InstallationId::new(row.try_get::<String, _>("id").map_err(read())?);
     let status: String = row.try_get("status").map_err(read())?;
@@ -275,40 +278,16 @@ fn installation_from(row: &AnyRow, action: &'static str) -> Result<InstallationR
     })
 }
 
+/// `rows` with their approvals, read in one query (see [`super::batch::approvals`]).
 async fn with_approvals(
     db: &Db,
     mut rows: Vec<InstallationRow>,
 ) -> Result<Vec<InstallationRow>, DbError> {
-    let read = || DbError::sql("read grants");
-    for row in &mut rows {
-        let grants = sqlx::query(
-            "SELECT scope, approved_by, approved_at FROM grants WHERE installation_id = $1 ORDER BY scope",
-        )
-        .bind(row.id.as_str())
-        .fetch_all(&db.pool)
-        .await
-        .map_err(read())?;
-        for g in grants {
-            let name: String = g.try_get("scope").map_err(read())?;
-            // A scope this host no longer knows grants nothing; skip it rather than fail.
-            let Ok(scope) = name.parse::<Scope>() else {
-                tracing::warn!(
-                    installation = %row.id,
-                    merchant = %row.merchant,
-                    scope = %name.chars().take(64).collect::<String>(),
-                    "skipping an approval of a scope this host does not know"
-                );
-                continue;
-            };
-            let by: String = g.try_get("approved_by").map_err(read())?;
-            let at: i64 = g.try_get("approved_at").map_err(read())?;
-            row.approvals.push((scope, by, at));
-        }
-    }
+    super::batch::approvals(db, &mut rows).await?;
     Ok(rows)
 }
 
-const INSTALLATION_COLUMNS: &str =
+pub(super) const INSTALLATION_COLUMNS: &str =
     "id, merchant_id, connector_id, digest, status, generation, installed_at, pending_digest";
 
 /// Installations of a merchant, oldest first.

@@ -8,12 +8,10 @@
 //! log holds no customer data and no 64 KiB header names.
 
 use crate::db::audit::{self, AuditEntry};
-use crate::db::registry::InstallationRow;
 use crate::error::Error;
 use crate::ids::{InstallationId, MerchantId};
 use crate::manifest::Origin;
 use crate::report::{CallResult, InvocationReport};
-use crate::runtime::Prepared;
 use crate::text::sanitize;
 
 /// Longest refusal or failure text of one outbound request kept in its audit line.
@@ -27,18 +25,6 @@ impl Host {
     /// The newest `limit` audit entries of `merchant`, oldest first.
     pub async fn audit(&self, merchant: &MerchantId, limit: u32) -> Result<Vec<AuditEntry>, Error> {
         Ok(audit::recent(&self.db, merchant, limit).await?)
-    }
-
-    /// Append the audit lines of one invocation of `row`.
-    pub(super) async fn audit_report(
-        &self,
-        row: &InstallationRow,
-        prepared: &Prepared,
-        report: &InvocationReport,
-    ) -> Result<(), Error> {
-        let declared = &prepared.connections.origins;
-        let lines = invocation_lines(&row.merchant, &row.id, report, declared);
-        Ok(audit::append(&self.db, &lines).await?)
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use crate::db::audit::AuditEntry;
 use crate::db::outbox::{self, ClaimRequest, Claimed, FanOut, Outcome};
 use crate::db::registry;
 use crate::error::Error;
@@ -23,6 +24,7 @@ use crate::views::Emitted;
 
 use super::Host;
 use super::invoke::{Export, new_event};
+use super::known::Known;
 use super::outcome::{Schedules, Tried, settle};
 
 /// How one dispatcher claims and runs deliveries.
@@ -33,7 +35,7 @@ pub struct DispatchOptions {
     pub node: String,
     /// Deliveries claimed per round.
     pub batch: u32,
-    /// Deliveries run at once.
+    /// Calls run at once (each installation also at most its own `max_concurrent`).
     pub concurrency: usize,
     /// How long a claim is held before another dispatcher may take the delivery over. Longer
     /// than any call's deadline, so a live dispatcher never loses a claim it is running.
@@ -44,8 +46,8 @@ impl Default for DispatchOptions {
     fn default() -> Self {
         DispatchOptions {
             node: "local".to_owned(),
-            batch: 64,
-            concurrency: 16,
+            batch: 256,
+            concurrency: 32,
             lease: Duration::from_secs(60),
         }
     }
@@ -100,6 +102,8 @@ impl Host {
         let mut tx = self.db.pool.begin().await.map_err(db("write event"))?;
         outbox::insert_event(&mut tx, merchant, &event).await?;
         tx.commit().await.map_err(db("write event"))?;
+        self.unfanned
+            .store(true, std::sync::atomic::Ordering::Release);
         self.wake.notify_one();
         Ok(event)
     }
@@ -155,9 +159,15 @@ impl Host {
     /// Write deliveries for up to `limit` events not fanned out yet. Subscriptions and grants
     /// are read when the event is fanned out, and checked again when each delivery runs.
     pub(super) async fn fan_out_pending(&self, limit: u32) -> Result<u64, Error> {
+        self.unfanned
+            .store(false, std::sync::atomic::Ordering::Release);
         let events = outbox::unfanned(&self.db, limit).await?;
         if events.is_empty() {
             return Ok(0);
+        }
+        if events.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+            // More may wait: look again at the next claim.
+            self.note_unfanned();
         }
         let mut subscribers: HashMap<
             MerchantId,
@@ -196,6 +206,18 @@ impl Host {
         Ok(outbox::fan_out(&self.db, &plans, self.clock.now_ms()).await?)
     }
 
+    /// Note that an event may wait to be fanned out (written here, or more than one look
+    /// took).
+    pub(super) fn note_unfanned(&self) {
+        self.unfanned
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether this process wrote an event not fanned out yet.
+    pub(super) fn maybe_unfanned(&self) -> bool {
+        self.unfanned.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// An installation's manifest by artifact digest, parsed once per host.
     async fn cached_manifest(
         &self,
@@ -222,28 +244,33 @@ impl Host {
         options: &DispatchOptions,
         event: Option<&str>,
     ) -> Result<Vec<Claimed>, Error> {
-        self.claim_up_to(options, options.batch, event).await
+        self.claim_up_to(options, options.batch, event, &[], options.batch)
+            .await
     }
 
-    /// Claim up to `limit` due deliveries (of one event, when given).
+    /// Claim up to `limit` due deliveries (of one event, when given), none of `skip`'s.
     pub(super) async fn claim_up_to(
         &self,
         options: &DispatchOptions,
         limit: u32,
         event: Option<&str>,
+        skip: &[InstallationId],
+        per_installation: u32,
     ) -> Result<Vec<Claimed>, Error> {
         let request = ClaimRequest {
+            per_installation,
             owner: &options.node,
             now: self.clock.now_ms(),
             lease_ms: i64::try_from(options.lease.as_millis()).unwrap_or(i64::MAX),
             limit: limit.max(1),
             event,
+            skip,
         };
         Ok(outbox::claim(&self.db, request).await?)
     }
 
-    /// Run claimed deliveries (`concurrency` at once) and write their outcomes in one
-    /// transaction.
+    /// Run claimed deliveries (`concurrency` at once) and write their outcomes and audit
+    /// lines in one transaction.
     async fn run_claimed(
         &self,
         options: &DispatchOptions,
@@ -260,50 +287,71 @@ impl Host {
         for claim in &claimed {
             schedules.load(self, &claim.merchant).await?;
         }
+        let ids: Vec<InstallationId> = claimed.iter().map(|c| c.installation.clone()).collect();
+        let known = self.known(&ids).await?;
         let tries: Vec<Tried> = futures_util::stream::iter(claimed)
-            .map(|claim| self.try_claimed(claim))
+            .map(|claim| {
+                let k = known.get(&claim.installation).cloned();
+                self.try_claimed(claim, k)
+            })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
             .await;
         let now = self.clock.now_ms();
         let mut outcomes = Vec::with_capacity(tries.len());
+        let mut audit = Vec::new();
         let mut reports = Vec::new();
-        for (claim, result) in tries {
+        for tried in tries {
+            let schedule = schedules.of(&tried.claim.merchant);
             outcomes.push(settle(
-                &claim,
-                &result,
-                schedules.of(&claim.merchant),
+                &tried.claim,
+                &tried.result,
+                schedule,
                 now,
                 &mut round,
             ));
-            if let Ok(Some(report)) = result {
+            audit.extend(tried.audit);
+            if let Ok(Some(report)) = tried.result {
                 reports.push(report);
             }
         }
-        self.write_outcomes(&outcomes, now, &mut round).await?;
+        self.write_outcomes(&outcomes, &audit, now, &mut round)
+            .await?;
         Ok((round, reports))
     }
 
-    /// Run one claimed delivery through the call gate.
-    pub(super) async fn try_claimed(&self, claim: Claimed) -> Tried {
-        let result = self
+    /// Run one claimed delivery through the call gate, on what its batch read (`known`).
+    pub(super) async fn try_claimed(&self, claim: Claimed, known: Option<Arc<Known>>) -> Tried {
+        let ran = self
             .run(
                 &claim.merchant,
                 &claim.installation,
                 Export::Emitted(&claim.event),
+                known.as_deref(),
             )
             .await;
-        (claim, result)
+        let (result, audit) = match ran {
+            Ok(Some(ran)) => (Ok(Some(ran.report)), ran.audit),
+            Ok(None) => (Ok(None), Vec::new()),
+            Err(err) => (Err(err), Vec::new()),
+        };
+        Tried {
+            claim,
+            result,
+            audit,
+        }
     }
 
-    /// Write outcomes; those a newer claim made stale are counted in `round`.
+    /// Write outcomes with the audit lines of their calls; those a newer claim made stale
+    /// are counted in `round`.
     pub(super) async fn write_outcomes(
         &self,
         outcomes: &[Outcome],
+        audit: &[AuditEntry],
         now: i64,
         round: &mut Round,
     ) -> Result<(), Error> {
-        let written = outbox::complete(&self.db, outcomes, now).await?;
+        let written = outbox::complete(&self.db, outcomes, audit, now).await?;
         round.stale += outcomes
             .len()
             .saturating_sub(usize::try_from(written).unwrap_or(0));

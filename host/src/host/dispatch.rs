@@ -1,24 +1,41 @@
-//! The continuous dispatcher `airlock serve` runs: up to `concurrency` deliveries in flight,
-//! topped up with new claims as each ends, so one slow provider holds one slot rather than
-//! stalling a whole batch; outcomes that end together are written in one transaction. Each
-//! installation has a circuit breaker: after repeated failures its deliveries are given back
-//! untried for a cool-down instead of taking slots, then one probe goes through.
+//! The continuous dispatcher `airlock serve` runs. It claims deliveries in batches (when
+//! fewer than half a batch are left to start), reads what their calls need once per
+//! batch (`known.rs`), runs each in a task of its own, and writes outcomes with their audit
+//! lines in group commits (every [`FLUSH_AT`] outcomes, or [`FLUSH_WITHIN`] after the first).
+//!
+//! Each installation has a lane: no more of its calls run at once than its `max_concurrent`,
+//! the rest of its claims wait in the lane (never longer than its lease allows), and an
+//! installation whose lane is full is left out of the next claims, as is one whose circuit
+//! breaker is open. So one slow or failing provider holds its own slots, never the node's.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::task::JoinSet;
+use tokio::task::{Id as TaskId, JoinSet};
 
+use crate::db::audit::AuditEntry;
+use crate::db::outbox::{Claimed, Outcome};
 use crate::error::Error;
+use crate::ids::InstallationId;
 use crate::outbox::{Admit, DeliveryState};
 
 use super::Host;
 use super::deliver::{DispatchOptions, Round};
-use super::outcome::{BUSY_RETRY_MS, Schedules, Tried, bounced, settle};
+use super::known::Known;
+use super::lanes::{Lane, lane_size, new_lane};
+use super::outcome::{BUSY_RETRY_MS, Schedules, Tried, bounced, busy, released, settle};
 
 /// How long a dispatcher keeps the retry schedules it read.
 const SCHEDULES_FOR: Duration = Duration::from_secs(60);
+/// Outcomes that make a group commit at once.
+pub const FLUSH_AT: usize = 256;
+/// The longest an outcome waits for its group commit.
+pub const FLUSH_WITHIN: Duration = Duration::from_millis(2);
+/// How long what a batch read stays good for a claim still waiting in its lane; older, the
+/// call reads its installation again.
+const KNOWN_FOR: Duration = Duration::from_secs(1);
 
 /// How a [`Host::dispatch`] run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +48,32 @@ pub enum Until {
     },
     /// As soon as nothing is due (scripts, tests), or when stopped.
     Idle,
+}
+
+/// The dispatcher's state between its loop's turns.
+struct Run {
+    host: Arc<Host>,
+    /// How often to look for events written by other processes.
+    poll: Duration,
+    /// When this run last looked for new events.
+    fanned_at: Instant,
+    /// When this run last claimed.
+    claimed_at: Instant,
+    /// The last claim took all that was due (fewer than asked).
+    drained: bool,
+    /// Calls running at once, at most.
+    concurrency: usize,
+    totals: Round,
+    schedules: Schedules,
+    in_flight: JoinSet<Tried>,
+    /// Which installation each running task is for.
+    tasks: HashMap<TaskId, InstallationId>,
+    lanes: HashMap<InstallationId, Lane>,
+    waiting: usize,
+    outcomes: Vec<Outcome>,
+    audit: Vec<AuditEntry>,
+    /// The group commit being written.
+    writing: Option<tokio::task::JoinHandle<Result<usize, Error>>>,
 }
 
 impl Host {
@@ -50,63 +93,69 @@ impl Host {
     ) -> Result<Round, Error> {
         tokio::pin!(stop);
         let concurrency = options.concurrency.max(1);
-        let mut totals = Round::default();
-        let mut schedules = Schedules::default();
-        let mut in_flight: JoinSet<Tried> = JoinSet::new();
-        let mut pending = Vec::new();
+        let batch = usize::try_from(options.batch.max(1)).unwrap_or(usize::MAX);
+        let mut run = Run {
+            poll,
+            fanned_at: Instant::now(),
+            claimed_at: Instant::now(),
+            drained: false,
+            concurrency,
+            host: Arc::clone(self),
+            totals: Round::default(),
+            schedules: Schedules::default(),
+            in_flight: JoinSet::new(),
+            tasks: HashMap::new(),
+            lanes: HashMap::new(),
+            waiting: 0,
+            outcomes: Vec::new(),
+            audit: Vec::new(),
+            writing: None,
+        };
         let mut stopping = false;
-        let (mut busy_seen, mut not_idle_before) = (0, std::time::Instant::now());
+        let (mut busy_seen, mut not_idle_before) = (0, Instant::now());
         let grace = match until {
             Until::Stopped { grace } => grace,
             Until::Idle => Duration::ZERO,
         };
-        let grace_over = tokio::time::sleep(Duration::MAX.min(Duration::from_secs(1 << 40)));
+        let far = Duration::from_secs(1 << 40);
+        let grace_over = tokio::time::sleep(far);
         tokio::pin!(grace_over);
-        let mut schedules_read = std::time::Instant::now();
+        let flush_due = tokio::time::sleep(far);
+        tokio::pin!(flush_due);
+        let mut flush_armed = false;
+        let mut schedules_read = Instant::now();
         loop {
             // A plan's schedule set while this runs (for days, in `serve`) applies within a
             // minute: the schedules read are forgotten every minute.
             if schedules_read.elapsed() > SCHEDULES_FOR {
-                schedules = Schedules::default();
-                schedules_read = std::time::Instant::now();
+                run.schedules = Schedules::default();
+                schedules_read = Instant::now();
             }
+            // Claim another batch once fewer than half a batch could start when a slot frees
+            // (claims waiting behind their own installation's full lane do not count: a slow
+            // provider's backlog must not stop this node claiming everyone else's).
             let mut claimed_now = 0;
-            if !stopping && in_flight.len() < concurrency {
-                totals.fanned_out += self.fan_out_pending(options.batch.max(1)).await?;
-                let room = u32::try_from(concurrency - in_flight.len()).unwrap_or(u32::MAX);
-                let claimed = self
-                    .claim_up_to(options, room.min(options.batch.max(1)), None)
-                    .await?;
-                claimed_now = claimed.len();
-                totals.claimed += claimed_now;
-                let now = self.clock.now_ms();
-                for claim in claimed {
-                    schedules.load(self, &claim.merchant).await?;
-                    let admit = match self.breakers.lock() {
-                        Ok(mut b) => b.admit(&claim.installation, now),
-                        Err(_) => Admit::Run,
-                    };
-                    match admit {
-                        Admit::Wait(until) => {
-                            totals.retried += 1;
-                            pending.push(bounced(&claim, until, now));
-                        }
-                        Admit::Run | Admit::Probe => {
-                            let host = Arc::clone(self);
-                            in_flight.spawn(async move { host.try_claimed(claim).await });
-                        }
-                    }
-                }
+            let startable = run.in_flight.len() + run.startable();
+            let wants = !stopping && startable < concurrency + batch / 2;
+            if wants && run.may_claim() {
+                let room = (concurrency + batch - startable).min(batch);
+                claimed_now = run.top_up(options, room).await?;
+            } else if wants && run.in_flight.is_empty() {
+                // Nothing runs: look once more before waiting or calling it idle.
+                run.drained = false;
+                continue;
             }
-            if in_flight.is_empty() {
-                self.flush(&mut pending, &mut totals).await?;
+            if run.in_flight.is_empty() {
+                run.flush().await?;
+                // Idle or stopping: everything written before waiting or returning.
+                run.written().await?;
                 // Deliveries given back as busy are due again in a moment: not idle before.
-                if totals.busy > busy_seen {
-                    busy_seen = totals.busy;
-                    not_idle_before = std::time::Instant::now()
-                        + Duration::from_millis(2 * BUSY_RETRY_MS.unsigned_abs());
+                if run.totals.busy > busy_seen {
+                    busy_seen = run.totals.busy;
+                    not_idle_before =
+                        Instant::now() + Duration::from_millis(2 * BUSY_RETRY_MS.unsigned_abs());
                 }
-                let idle = claimed_now == 0 && std::time::Instant::now() >= not_idle_before;
+                let idle = claimed_now == 0 && Instant::now() >= not_idle_before;
                 if stopping || (until == Until::Idle && idle) {
                     break;
                 }
@@ -118,73 +167,291 @@ impl Host {
                 }
                 continue;
             }
+            // The group commit is due FLUSH_WITHIN after its first outcome.
+            if run.outcomes.is_empty() {
+                flush_armed = false;
+            } else if !flush_armed {
+                flush_due
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + FLUSH_WITHIN);
+                flush_armed = true;
+            }
             tokio::select! {
-                Some(joined) = in_flight.join_next() => {
-                    let mut done = Vec::new();
-                    done.extend(tried(joined));
-                    // Everything else already finished goes into the same write.
-                    while let Some(more) = in_flight.try_join_next() {
-                        done.extend(tried(more));
+                Some(joined) = run.in_flight.join_next_with_id() => {
+                    run.finished(joined);
+                    // Everything else already finished goes into the same group.
+                    while let Some(more) = run.in_flight.try_join_next_with_id() {
+                        run.finished(more);
                     }
-                    let now = self.clock.now_ms();
-                    for (claim, result) in done {
-                        let outcome = settle(&claim, &result, schedules.of(&claim.merchant), now, &mut totals);
-                        // A try to retry (or out of tries) is a failure; delivered, skipped or
-                        // held (the hold stops the tries) is not; a busy refusal was no try.
-                        let busy = outcome.uncount && outcome.hold.is_none();
-                        let failed = matches!(outcome.state, DeliveryState::Queued | DeliveryState::Dead)
-                            && outcome.hold.is_none();
-                        if !busy && let Ok(mut b) = self.breakers.lock() {
-                            b.record(&claim.installation, !failed, now);
-                        }
-                        pending.push(outcome);
+                    run.start_waiting();
+                    if run.outcomes.len() >= FLUSH_AT {
+                        run.flush().await?;
                     }
-                    self.flush(&mut pending, &mut totals).await?;
                 }
+                () = &mut flush_due, if flush_armed => run.flush().await?,
                 () = &mut stop, if !stopping => {
                     stopping = true;
-                    tracing::info!(running = in_flight.len(), grace_secs = grace.as_secs(),
+                    run.release_waiting();
+                    tracing::info!(running = run.in_flight.len(), grace_secs = grace.as_secs(),
                         "stopping: letting running deliveries finish");
                     grace_over.as_mut().reset(tokio::time::Instant::now() + grace);
                 }
                 () = &mut grace_over, if stopping => {
-                    let cut = in_flight.len();
-                    in_flight.abort_all();
-                    while in_flight.join_next().await.is_some() {}
-                    self.flush(&mut pending, &mut totals).await?;
+                    let cut = run.in_flight.len();
+                    run.in_flight.abort_all();
+                    while let Some(joined) = run.in_flight.join_next_with_id().await {
+                        run.finished(joined);
+                    }
+                    run.flush().await?;
+                    run.written().await?;
                     let released = self.rescue_claims(options).await?;
                     tracing::warn!(cut, released, "deliveries still running at the end of the grace period were released");
                     break;
                 }
             }
         }
-        Ok(totals)
-    }
-
-    /// Write the outcomes gathered so far in one transaction.
-    async fn flush(
-        &self,
-        pending: &mut Vec<crate::db::outbox::Outcome>,
-        totals: &mut Round,
-    ) -> Result<(), Error> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let now = self.clock.now_ms();
-        let result = self.write_outcomes(pending, now, totals).await;
-        pending.clear();
-        result
+        Ok(run.totals)
     }
 }
 
-/// A finished delivery task's result; a task that panicked or was aborted leaves its claim to
-/// run out and be tried again (logged).
-fn tried(joined: Result<Tried, tokio::task::JoinError>) -> Option<Tried> {
-    match joined {
-        Ok(tried) => Some(tried),
-        Err(err) => {
-            tracing::error!(error = %err, "a delivery task ended without an outcome; its claim will be tried again when its lease runs out");
-            None
+impl Run {
+    /// Fan out new events and claim up to `room` deliveries (none of an installation whose
+    /// lane is full or whose breaker is open), then start or queue each. Returns how many
+    /// were claimed.
+    async fn top_up(&mut self, options: &DispatchOptions, room: usize) -> Result<usize, Error> {
+        let host = Arc::clone(&self.host);
+        let batch = options.batch.max(1);
+        // New events: written here (the host notes it), or elsewhere (looked for each poll).
+        if host.maybe_unfanned() || self.fanned_at.elapsed() >= self.poll {
+            self.fanned_at = Instant::now();
+            self.totals.fanned_out += host.fan_out_pending(batch).await?;
         }
+        let now = host.clock.now_ms();
+        let mut skip: Vec<InstallationId> = self
+            .lanes
+            .iter()
+            .filter(|(_, lane)| lane.running >= lane.cap)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if let Ok(breakers) = host.breakers.lock() {
+            skip.extend(breakers.shut(now));
+        }
+        let limit = u32::try_from(room).unwrap_or(u32::MAX).min(batch);
+        // No more of one installation than a lane of the host's default limits holds.
+        let per_installation = lane_size(host.limits(), options.lease);
+        let claimed = host
+            .claim_up_to(options, limit, None, &skip, per_installation)
+            .await?;
+        self.claimed_at = Instant::now();
+        // Fewer than asked: nothing more is due until something changes (see `may_claim`).
+        self.drained = claimed.len() < limit as usize;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        self.totals.claimed += claimed.len();
+        let ids: Vec<InstallationId> = claimed.iter().map(|c| c.installation.clone()).collect();
+        let known = host.known(&ids).await?;
+        let lease = options.lease;
+        let count = claimed.len();
+        for claim in claimed {
+            self.schedules.load(&host, &claim.merchant).await?;
+            let admit = match host.breakers.lock() {
+                Ok(mut b) => b.admit(&claim.installation, now),
+                Err(_) => Admit::Run,
+            };
+            if let Admit::Wait(until) = admit {
+                self.totals.retried += 1;
+                self.outcomes.push(bounced(&claim, until, now));
+                continue;
+            }
+            let k = known.get(&claim.installation).cloned();
+            self.enqueue(claim, k, lease, now);
+        }
+        Ok(count)
+    }
+
+    /// Start a claim if its installation has a free slot here, else queue it in its lane,
+    /// else (the lane is as deep as the lease allows) give it back as busy.
+    fn enqueue(&mut self, claim: Claimed, known: Option<Arc<Known>>, lease: Duration, now: i64) {
+        let lane = self
+            .lanes
+            .entry(claim.installation.clone())
+            .or_insert_with(|| new_lane(known.as_deref(), lease));
+        if lane.running < lane.cap && self.in_flight.len() < self.concurrency {
+            lane.running += 1;
+            self.spawn(claim, known);
+        } else if lane.waiting.len() < lane.depth {
+            lane.waiting.push_back((claim, known, Instant::now()));
+            self.waiting += 1;
+        } else {
+            self.outcomes.push(busy(&claim, now, &mut self.totals));
+        }
+    }
+
+    /// Take in a finished task: settle its outcome, feed its breaker, and start the next
+    /// claim waiting in its lane.
+    fn finished(&mut self, joined: Result<(TaskId, Tried), tokio::task::JoinError>) {
+        let task = match &joined {
+            Ok((id, _)) => *id,
+            Err(err) => err.id(),
+        };
+        let Some(installation) = self.tasks.remove(&task) else {
+            return;
+        };
+        if let Ok((_, tried)) = joined {
+            self.settle(tried);
+        } else if let Err(err) = joined {
+            // Its claim is tried again when its lease runs out (a panic is a bug; an abort
+            // is the end of the grace period).
+            if !err.is_cancelled() {
+                tracing::error!(error = %err, "a delivery task ended without an outcome; its claim will be tried again when its lease runs out");
+            }
+        }
+        self.next_in_lane(&installation);
+    }
+
+    /// Write down a finished try's outcome and feed its installation's breaker.
+    fn settle(&mut self, tried: Tried) {
+        let now = self.host.clock.now_ms();
+        let Tried {
+            claim,
+            result,
+            audit,
+        } = tried;
+        let schedule = self.schedules.of(&claim.merchant);
+        let outcome = settle(&claim, &result, schedule, now, &mut self.totals);
+        // A try to retry (or out of tries) is a failure; delivered, skipped or held (the hold
+        // stops the tries) is not; a busy refusal was no try.
+        let was_busy = outcome.uncount && outcome.hold.is_none();
+        let failed = matches!(outcome.state, DeliveryState::Queued | DeliveryState::Dead)
+            && outcome.hold.is_none();
+        if !was_busy && let Ok(mut b) = self.host.breakers.lock() {
+            b.record(&claim.installation, !failed, now);
+        }
+        self.outcomes.push(outcome);
+        self.audit.extend(audit);
+        // A call that changed stock wrote an `inventory.changed` event in the same commit.
+        if let Ok(Some(report)) = &result
+            && report
+                .accesses
+                .iter()
+                .any(|a| a.operation == "inventory.adjust" && a.allowed > 0)
+        {
+            self.host.note_unfanned();
+        }
+    }
+
+    /// One of `installation`'s calls ended: free its slot, and drop its lane when nothing of
+    /// it is left here.
+    fn next_in_lane(&mut self, installation: &InstallationId) {
+        if let Some(lane) = self.lanes.get_mut(installation) {
+            if lane.running >= lane.cap {
+                // It was left out of claims; it is not any more.
+                self.drained = false;
+            }
+            lane.running = lane.running.saturating_sub(1);
+            if lane.running == 0 && lane.waiting.is_empty() {
+                self.lanes.remove(installation);
+            }
+        }
+    }
+
+    /// Whether a claim may find something: not after one that took everything due, until
+    /// an event is written here, a lane of a left-out installation frees up, or a poll
+    /// passes (work written elsewhere, or come due).
+    fn may_claim(&self) -> bool {
+        !self.drained || self.host.maybe_unfanned() || self.claimed_at.elapsed() >= self.poll
+    }
+
+    /// Claims waiting only for this node's room, not for their installation's slots.
+    fn startable(&self) -> usize {
+        if self.waiting == 0 {
+            return 0;
+        }
+        self.lanes
+            .values()
+            .filter(|lane| lane.running < lane.cap)
+            .map(|lane| lane.waiting.len())
+            .sum()
+    }
+
+    /// Start waiting claims while this node has room and their installations have a free
+    /// slot, taking lanes in turn.
+    fn start_waiting(&mut self) {
+        if self.waiting == 0 {
+            return;
+        }
+        let mut started = Vec::new();
+        let mut room = self.concurrency.saturating_sub(self.in_flight.len());
+        'lanes: for lane in self.lanes.values_mut() {
+            while lane.running < lane.cap && room > 0 {
+                let Some((claim, known, queued)) = lane.waiting.pop_front() else {
+                    continue 'lanes;
+                };
+                lane.running += 1;
+                room -= 1;
+                started.push((claim, known.filter(|_| queued.elapsed() < KNOWN_FOR)));
+            }
+            if room == 0 {
+                break;
+            }
+        }
+        self.waiting -= started.len();
+        for (claim, known) in started {
+            self.spawn(claim, known);
+        }
+    }
+
+    /// Run a claim in a task of its own.
+    fn spawn(&mut self, claim: Claimed, known: Option<Arc<Known>>) {
+        let host = Arc::clone(&self.host);
+        let installation = claim.installation.clone();
+        let handle = self
+            .in_flight
+            .spawn(async move { host.try_claimed(claim, known).await });
+        self.tasks.insert(handle.id(), installation);
+    }
+
+    /// Give every claim still waiting in a lane back, due at once (stopping).
+    fn release_waiting(&mut self) {
+        let now = self.host.clock.now_ms();
+        for lane in self.lanes.values_mut() {
+            for (claim, _, _) in lane.waiting.drain(..) {
+                self.outcomes.push(released(&claim, now));
+            }
+        }
+        self.waiting = 0;
+    }
+
+    /// Write the outcomes and audit lines gathered so far in one transaction.
+    async fn flush(&mut self) -> Result<(), Error> {
+        self.written().await?;
+        if self.outcomes.is_empty() && self.audit.is_empty() {
+            return Ok(());
+        }
+        // Written by a task of its own, so this loop goes on starting calls meanwhile; one
+        // write at a time (the next waits for this one above).
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let audit = std::mem::take(&mut self.audit);
+        let host = Arc::clone(&self.host);
+        self.writing = Some(tokio::spawn(async move {
+            let mut round = Round::default();
+            let now = host.clock.now_ms();
+            host.write_outcomes(&outcomes, &audit, now, &mut round)
+                .await
+                .map(|()| round.stale)
+        }));
+        Ok(())
+    }
+
+    /// Wait for the write in progress, if any.
+    async fn written(&mut self) -> Result<(), Error> {
+        if let Some(writing) = self.writing.take() {
+            let stale = writing
+                .await
+                .map_err(|e| Error::Engine(format!("writing outcomes: {e}")))??;
+            self.totals.stale += stale;
+        }
+        Ok(())
     }
 }

@@ -12,12 +12,23 @@ use crate::db::registry::{self, InstallationRow};
 use crate::error::Error;
 use crate::grants::Grant;
 use crate::ids::{InstallationId, MerchantId};
+use crate::limits::Limits;
 use crate::manifest::{Manifest, Topic};
 use crate::report::{AbortReason, CallResult, Event, InvocationReport};
 use crate::runtime::{CallSetup, Prepared};
 use crate::status::InstallationStatus;
 
 use super::Host;
+use super::audit::invocation_lines;
+use super::known::Known;
+
+/// A call that ran: its report, and the audit lines recording it (not written yet).
+pub(super) struct Ran {
+    /// What happened.
+    pub report: InvocationReport,
+    /// The lines to append to the audit log.
+    pub audit: Vec<AuditEntry>,
+}
 
 /// What a call runs, and how it was asked for.
 #[derive(Clone, Copy)]
@@ -92,32 +103,50 @@ impl Host {
             return Err(not_active(row.status.to_string()));
         }
         // `None`: it changed state between the two reads; say so the same way.
-        self.run(&row.merchant, &row.id, export)
+        let ran = self
+            .run(&row.merchant, &row.id, export, None)
             .await?
-            .ok_or_else(|| not_active("no longer active".into()))
+            .ok_or_else(|| not_active("no longer active".into()))?;
+        crate::db::audit::append(&self.db, &ran.audit).await?;
+        Ok(ran.report)
     }
 
     /// The gate every call into a connector goes through: run one installation if it is
     /// active (and, for an emitted event, subscribed and granted for it). The generation is
     /// read before the row: a change committed before that is in the row, a later one moves
-    /// the generation and reaches the call at its next host call or epoch tick.
+    /// the generation and reaches the call at its next host call or epoch tick. `known` is
+    /// what a dispatcher read for the call's batch (`known.rs`): used while the generation
+    /// has not moved since, else the row is read again.
+    ///
+    /// Returns the report and its audit lines, for the caller to write: one call by itself
+    /// writes them at once, a dispatcher with the batch's outcomes.
     pub(super) async fn run(
         &self,
         merchant: &MerchantId,
         id: &InstallationId,
         export: Export<'_>,
-    ) -> Result<Option<InvocationReport>, Error> {
+        known: Option<&Known>,
+    ) -> Result<Option<Ran>, Error> {
         let signal = self.signals.get(id);
-        let started = signal.generation();
-        let Some(row) = registry::installation(&self.db, merchant, id.as_str()).await? else {
-            return Ok(None);
+        let fresh;
+        let (started, row, limits) = match known {
+            Some(k) if k.started == signal.generation() => (k.started, &k.row, Some(&k.limits)),
+            _ => {
+                let started = signal.generation();
+                let Some(row) = registry::installation(&self.db, merchant, id.as_str()).await?
+                else {
+                    return Ok(None);
+                };
+                fresh = row;
+                (started, &fresh, None)
+            }
         };
         if row.status != InstallationStatus::Active {
             return Ok(None);
         }
-        let prepared = self.prepared_for(&row).await?;
+        let prepared = self.prepared_for(row).await?;
         let manifest = &prepared.manifest;
-        let grant = self.grant(manifest, &row);
+        let grant = self.grant(manifest, row);
         match export {
             Export::Emitted(event) if !subscribed(manifest, &grant, event.topic) => {
                 return Ok(None);
@@ -138,11 +167,24 @@ impl Host {
             declared: manifest.declared(),
             policy: self.policy,
         };
-        let report = self.call(&row, &prepared, grant, live, export).await?;
+        let read;
+        let limits = match limits {
+            Some(limits) => limits,
+            None => {
+                read = self.effective_limits(row).await?;
+                &read
+            }
+        };
+        let report = self.call(row, &prepared, grant, live, export, limits).await;
         let unchanged = self.signals.get(id).generation() == started;
-        self.settle_paid(&row, &report, unchanged).await?;
-        self.audit_report(&row, &prepared, &report).await?;
-        Ok(Some(report))
+        self.settle_paid(row, &report, unchanged).await?;
+        let audit = invocation_lines(
+            &row.merchant,
+            &row.id,
+            &report,
+            &prepared.connections.origins,
+        );
+        Ok(Some(Ran { report, audit }))
     }
 
     /// Run the export under the installation's limits, or refuse the call as busy when
@@ -154,8 +196,8 @@ impl Host {
         grant: Grant,
         live: Live,
         export: Export<'_>,
-    ) -> Result<InvocationReport, Error> {
-        let limits = self.effective_limits(row).await?;
+        limits: &Limits,
+    ) -> InvocationReport {
         let Some(_slot) = self
             .running
             .claim(&row.id, limits.max_concurrent, row.generation)
@@ -163,22 +205,22 @@ impl Host {
             let reason = AbortReason::Busy {
                 limit: limits.max_concurrent,
             };
-            return Ok(refused(row, prepared, export, &limits, reason));
+            return refused(row, prepared, export, limits, reason);
         };
         let setup = CallSetup::new(row.merchant.clone(), row.id.clone(), grant).live(live);
         let sources = self.gates.sources(&row.merchant, &self.sources);
-        Ok(match export {
+        match export {
             Export::Emitted(event) | Export::Direct(event) => {
                 self.runtime
-                    .invoke(prepared, setup, &sources, &limits, event)
+                    .invoke(prepared, setup, &sources, limits, event)
                     .await
             }
             Export::Health => {
                 self.runtime
-                    .health_check(prepared, setup, &sources, &limits)
+                    .health_check(prepared, setup, &sources, limits)
                     .await
             }
-        })
+        }
     }
 }
 

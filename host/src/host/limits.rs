@@ -73,6 +73,16 @@ impl Host {
 
     pub(super) async fn effective_limits(&self, row: &InstallationRow) -> Result<Limits, Error> {
         let (plan, connector) = db::limits::overrides(&self.db, &row.merchant, &row.digest).await?;
+        self.limits_from(row, plan, connector)
+    }
+
+    /// The host's limits under `row`'s stored plan and connector overrides.
+    pub(super) fn limits_from(
+        &self,
+        row: &InstallationRow,
+        plan: Option<String>,
+        connector: Option<String>,
+    ) -> Result<Limits, Error> {
         let plan = parse(plan, &format!("the plan of {}", row.merchant))?;
         let connector = parse(connector, &row.connector_id)?;
         Ok(self.limits.with(&plan).with(&connector))

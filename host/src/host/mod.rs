@@ -13,6 +13,8 @@ mod gate;
 mod health;
 mod install;
 mod invoke;
+mod known;
+mod lanes;
 mod lifecycle;
 mod limits;
 mod outcome;
@@ -192,6 +194,7 @@ impl HostBuilder {
             schedule: self.schedule,
             sync_delay_ms: i64::try_from(self.sync_delay.as_millis()).unwrap_or(i64::MAX),
             wake: Arc::new(Notify::new()),
+            unfanned: std::sync::atomic::AtomicBool::new(true),
             manifests: Mutex::new(HashMap::new()),
             breakers: Mutex::new(Breakers::default()),
         })
@@ -224,6 +227,10 @@ pub struct Host {
     sync_delay_ms: i64,
     /// Wakes this process's dispatcher when it emits or lifts a hold.
     wake: Arc<Notify>,
+    /// Set when this process wrote an event that may not be fanned out yet: a dispatcher
+    /// looks for new events when it is set, and otherwise once per poll (events written by
+    /// other processes), not before every claim.
+    unfanned: std::sync::atomic::AtomicBool,
     /// Manifests by artifact digest, for fanning events out without re-parsing.
     manifests: Mutex<HashMap<String, Arc<Manifest>>>,
     /// Per-installation circuit breakers of this node's dispatcher.

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::db::audit::AuditEntry;
 use crate::db::outbox::{Claimed, Outcome};
 use crate::error::Error;
 use crate::ids::MerchantId;
@@ -13,8 +14,16 @@ use crate::report::InvocationReport;
 use super::Host;
 use super::deliver::Round;
 
-/// A claimed delivery and how its try went (`None`: not subscribed or granted any more).
-pub(super) type Tried = (Claimed, Result<Option<InvocationReport>, Error>);
+/// A claimed delivery and how its try went (`None`: not subscribed or granted any more),
+/// with the audit lines of its call, to be written with its outcome.
+pub(super) struct Tried {
+    /// The claim.
+    pub claim: Claimed,
+    /// The call's report, or why it could not run.
+    pub result: Result<Option<InvocationReport>, Error>,
+    /// The call's audit lines.
+    pub audit: Vec<AuditEntry>,
+}
 
 /// The retry schedule of each merchant met in a dispatch, read once.
 #[derive(Default)]
@@ -82,6 +91,24 @@ pub(super) fn bounced(claim: &Claimed, until: i64, now: i64) -> Outcome {
     o
 }
 
+/// A claimed delivery given back untried because its installation is running as many
+/// calls as it may here: due again in a moment, the try not counted.
+pub(super) fn busy(claim: &Claimed, now: i64, round: &mut Round) -> Outcome {
+    round.busy += 1;
+    let mut o = finished(claim, DeliveryState::Queued, now, None);
+    o.next_at = now.saturating_add(BUSY_RETRY_MS);
+    o.uncount = true;
+    o
+}
+
+/// A claimed delivery given back untried because this dispatcher is stopping: due at once,
+/// for whichever node runs next.
+pub(super) fn released(claim: &Claimed, now: i64) -> Outcome {
+    let mut o = finished(claim, DeliveryState::Queued, now, None);
+    o.uncount = true;
+    o
+}
+
 /// The outcome of one try, counted into `round`.
 fn outcome(
     claim: &Claimed,
@@ -133,13 +160,7 @@ fn outcome(
             ));
             o
         }
-        Disposition::Busy => {
-            round.busy += 1;
-            let mut o = finished(claim, DeliveryState::Queued, now, None);
-            o.next_at = now.saturating_add(BUSY_RETRY_MS);
-            o.uncount = true;
-            o
-        }
+        Disposition::Busy => busy(claim, now, round),
     }
 }
 

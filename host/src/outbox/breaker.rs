@@ -78,6 +78,16 @@ impl Breakers {
         }
     }
 
+    /// The installations whose deliveries would be given back at `now` (open, or with their
+    /// probe out): a dispatcher does not claim them.
+    pub fn shut(&self, now: i64) -> Vec<InstallationId> {
+        self.map
+            .iter()
+            .filter(|(_, b)| b.probing || b.open_until.is_some_and(|until| now < until))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// Whether `id`'s breaker is open (or half-open) at `now`.
     pub fn is_open(&self, id: &InstallationId) -> bool {
         self.map.get(id).is_some_and(|b| b.open_until.is_some())
