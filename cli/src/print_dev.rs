@@ -20,7 +20,10 @@ pub fn text(r: &DevReport) -> String {
         None => out.push_str(&format!(
             "\nNot delivered: the host delivers `{}` only to a connector granted `{}`.\n",
             r.event.topic,
-            r.event.topic.needs()
+            r.event
+                .topic
+                .needs()
+                .map_or_else(|| "nothing".to_owned(), |s| s.to_string())
         )),
     }
     scopes(&r.scopes, &mut out);

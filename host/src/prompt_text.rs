@@ -142,6 +142,12 @@ pub(crate) fn topic(topic: Topic, lang: Language) -> &'static str {
         (InventoryChanged, En) => "a stock level changes",
         (InventoryChanged, Hi) => "किसी स्टॉक में बदलाव होता है",
         (InventoryChanged, As) => "মজুতৰ পৰিমাণ সলনি হয়",
+        (AppInstalled, En) => "another app is connected to your store",
+        (AppInstalled, Hi) => "आपके स्टोर से कोई दूसरा ऐप जुड़ता है",
+        (AppInstalled, As) => "আপোনাৰ ষ্টোৰত আন এটা এপ সংযোগ হয়",
+        (AppUninstalled, En) => "another app is disconnected from your store",
+        (AppUninstalled, Hi) => "आपके स्टोर से कोई दूसरा ऐप हटाया जाता है",
+        (AppUninstalled, As) => "আপোনাৰ ষ্টোৰৰ পৰা আন এটা এপ আঁতৰোৱা হয়",
     }
 }
 

@@ -24,17 +24,23 @@ pub enum Topic {
     CustomerCreated,
     /// A SKU's stock level changed.
     InventoryChanged,
+    /// Another app was installed for the merchant (the subject is its connector id).
+    AppInstalled,
+    /// Another app was removed for the merchant (the subject is its connector id).
+    AppUninstalled,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 8] = [
         Topic::OrderCreated,
         Topic::OrderPaid,
         Topic::OrderFulfilled,
         Topic::OrderCancelled,
         Topic::CustomerCreated,
         Topic::InventoryChanged,
+        Topic::AppInstalled,
+        Topic::AppUninstalled,
     ];
 
     /// The topic's name, such as `order.created`.
@@ -46,20 +52,36 @@ impl Topic {
             Topic::OrderCancelled => "order.cancelled",
             Topic::CustomerCreated => "customer.created",
             Topic::InventoryChanged => "inventory.changed",
+            Topic::AppInstalled => "app.installed",
+            Topic::AppUninstalled => "app.uninstalled",
         }
     }
 
     /// The scope an installation must hold to be told about this topic at all: a connector that
-    /// may not read orders does not learn that orders happen either.
-    pub fn needs(self) -> Scope {
+    /// may not read orders does not learn that orders happen either. The `app.*` topics carry
+    /// no store data (only which connector came or went) and need none.
+    pub fn needs(self) -> Option<Scope> {
         match self {
             Topic::OrderCreated
             | Topic::OrderPaid
             | Topic::OrderFulfilled
-            | Topic::OrderCancelled => Scope::OrdersRead,
-            Topic::CustomerCreated => Scope::CustomersRead,
-            Topic::InventoryChanged => Scope::InventoryRead,
+            | Topic::OrderCancelled => Some(Scope::OrdersRead),
+            Topic::CustomerCreated => Some(Scope::CustomersRead),
+            Topic::InventoryChanged => Some(Scope::InventoryRead),
+            Topic::AppInstalled | Topic::AppUninstalled => None,
         }
+    }
+
+    /// Whether an installation allowed the scopes `allows` says yes to may be told about
+    /// this topic.
+    pub fn allowed(self, allows: impl Fn(Scope) -> bool) -> bool {
+        self.needs().is_none_or(allows)
+    }
+
+    /// Whether this topic is about an app (its subject a connector id), which that app
+    /// itself is never sent: a removed app gets nothing more at all.
+    pub fn about_apps(self) -> bool {
+        matches!(self, Topic::AppInstalled | Topic::AppUninstalled)
     }
 }
 

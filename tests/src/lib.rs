@@ -135,7 +135,7 @@ pub async fn probe(
         Topic::InventoryChanged,
     ]
     .into_iter()
-    .find(|t| effective.contains(&t.needs()))
+    .find(|t| t.needs().is_some_and(|s| effective.contains(&s)))
     .unwrap_or(Topic::OrderCreated);
     let report = host
         .invoke(merchant, installation.as_str(), topic, command)

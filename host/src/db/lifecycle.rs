@@ -144,8 +144,14 @@ pub struct Deleted {
     pub secrets: u64,
 }
 
-/// Delete the installation, its grants, its secrets and its storage in one transaction.
-pub(crate) async fn uninstall(db: &Db, id: &InstallationId) -> Result<Deleted, DbError> {
+/// Delete the installation, its grants, its secrets and its storage, and write the
+/// `app.uninstalled` event, in one transaction.
+pub(crate) async fn uninstall(
+    db: &Db,
+    merchant: &crate::ids::MerchantId,
+    id: &InstallationId,
+    event: &crate::report::Event,
+) -> Result<Deleted, DbError> {
     let err = || DbError::sql("uninstall");
     let mut tx = db.pool.begin().await.map_err(err())?;
     let storage = sqlx::query("DELETE FROM connector_storage WHERE installation_id = $1")
@@ -168,6 +174,7 @@ pub(crate) async fn uninstall(db: &Db, id: &InstallationId) -> Result<Deleted, D
         .execute(&mut *tx)
         .await
         .map_err(err())?;
+    super::outbox::insert_event(&mut tx, merchant, event).await?;
     tx.commit().await.map_err(err())?;
     Ok(Deleted {
         storage_keys: storage.rows_affected(),

@@ -112,7 +112,8 @@ pub(crate) async fn plan_of(db: &Db, merchant: &MerchantId) -> Result<Option<Pla
     .map_err(DbError::sql("read plan"))
 }
 
-/// What an install writes; the slot check and both inserts happen in one transaction.
+/// What an install writes; the slot check, both inserts and the `app.installed` event happen
+/// in one transaction.
 pub(crate) enum InstallOutcome {
     Installed,
     PlanFull { used: i64 },
@@ -125,6 +126,7 @@ pub(crate) async fn insert_installation(
     plan: &Plan,
     artifact: &Artifact,
     id: &InstallationId,
+    event: &crate::report::Event,
 ) -> Result<InstallOutcome, DbError> {
     let mut tx = db.pool.begin().await.map_err(DbError::sql("install"))?;
     if db.backend() == Backend::Postgres {
@@ -153,6 +155,8 @@ pub(crate) async fn insert_installation(
     .execute(&mut *tx)
     .await
     .map_err(DbError::sql("install"))?;
+    // `app.installed`, committed with the install or not at all.
+    super::outbox::insert_event(&mut tx, merchant, event).await?;
     tx.commit().await.map_err(DbError::sql("install"))?;
     Ok(InstallOutcome::Installed)
 }

@@ -56,10 +56,11 @@ pub(crate) fn least_manifest(
     let mut changes = Vec::new();
     let mut events: Vec<Topic> = Vec::new();
     for t in &manifest.events {
-        if kept(t.needs()) {
-            events.push(*t);
-        } else {
-            changes.push(format!("events: drop `{t}` with `{}`", t.needs()));
+        match t.needs() {
+            Some(needs) if !kept(needs) => {
+                changes.push(format!("events: drop `{t}` with `{needs}`"));
+            }
+            _ => events.push(*t),
         }
     }
     if !events.contains(&topic) {

@@ -151,8 +151,8 @@ pub(crate) fn denials(
     report: Option<&InvocationReport>,
 ) -> Vec<Denial> {
     let mut out = Vec::new();
-    if report.is_none() {
-        let scope = event.topic.needs();
+    // Not delivered: only a topic that needs a scope can be refused.
+    if let (None, Some(scope)) = (report, event.topic.needs()) {
         out.push(Denial {
             call: format!("delivery of `{}`", event.topic),
             scope: Some(scope),

@@ -39,7 +39,7 @@ impl DevConnector {
         };
         let manifest = &self.artifact.manifest;
         let grant = Grant::new(manifest.declared(), granted, ScopeSet::all());
-        let delivered = grant.allows(event.topic.needs());
+        let delivered = event.topic.allowed(|s| grant.allows(s));
         let report = if delivered {
             let sources = DataSources {
                 commerce: data.clone(),

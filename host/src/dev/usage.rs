@@ -238,7 +238,7 @@ pub(crate) fn scope_uses(
                 declared: Declared::of(manifest, scope),
                 granted: granted.contains(scope),
                 run,
-                for_event: event.topic.needs() == scope,
+                for_event: event.topic.needs() == Some(scope),
                 calls: seen.calls,
                 denied_calls: seen.denied,
                 records: seen.records,
@@ -333,7 +333,7 @@ fn place(u: &ScopeUse, manifest: &Manifest, topic: Topic) -> (Placement, String)
     let other_topics: Vec<&str> = manifest
         .events
         .iter()
-        .filter(|t| t.needs() == s)
+        .filter(|t| t.needs() == Some(s))
         .map(|t| t.as_str())
         .collect();
     if !other_topics.is_empty() {

@@ -102,9 +102,7 @@ impl Host {
         let mut tx = self.db.pool.begin().await.map_err(db("write event"))?;
         outbox::insert_event(&mut tx, merchant, &event).await?;
         tx.commit().await.map_err(db("write event"))?;
-        self.unfanned
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.wake.notify_one();
+        self.event_written();
         Ok(event)
     }
 
@@ -197,13 +195,22 @@ impl Host {
                     .into_iter()
                     .flatten()
                     .filter(|(_, manifest, grant)| {
-                        manifest.events.contains(&event.topic) && grant.allows(event.topic.needs())
+                        manifest.events.contains(&event.topic)
+                            && event.topic.allowed(|s| grant.allows(s))
+                            // An app is never told about itself coming or going.
+                            && !(event.topic.about_apps() && manifest.id == event.subject_id)
                     })
                     .map(|(id, _, _)| id.clone())
                     .collect(),
             })
             .collect();
         Ok(outbox::fan_out(&self.db, &plans, self.clock.now_ms()).await?)
+    }
+
+    /// An event was committed here: wake a dispatcher in this process to fan it out.
+    pub(super) fn event_written(&self) {
+        self.note_unfanned();
+        self.wake.notify_one();
     }
 
     /// Note that an event may wait to be fanned out (written here, or more than one look

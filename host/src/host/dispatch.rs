@@ -189,6 +189,9 @@ impl Host {
                     }
                 }
                 () = &mut flush_due, if flush_armed => run.flush().await?,
+                // An event written here, or a poll passing, while calls run: claim it now,
+                // not when a (perhaps slow) call ends.
+                () = self.wait_for_work(poll), if !stopping => run.drained = false,
                 () = &mut stop, if !stopping => {
                     stopping = true;
                     run.release_waiting();

@@ -12,7 +12,9 @@ use crate::prompt::{Language, Prompt};
 use crate::views::{self, Installation, Installed};
 
 use super::Host;
+use super::invoke::new_event;
 use super::provenance::provenance;
+use crate::topics::Topic;
 
 impl Host {
     /// Validate, compile and check an artifact, then install it for `merchant` pending
@@ -38,9 +40,12 @@ impl Host {
         let prepared = self.prepare(&artifact).await?;
         let manifest = &prepared.manifest;
         let id = InstallationId::generate();
+        let event = new_event(Topic::AppInstalled, &manifest.id, self.clock.now_ms())?;
         let outcome =
-            registry::insert_installation(&self.db, merchant, &plan, &artifact, &id).await?;
+            registry::insert_installation(&self.db, merchant, &plan, &artifact, &id, &event)
+                .await?;
         refusal(outcome, merchant, plan, manifest)?;
+        self.event_written();
         let mut entry = AuditEntry::new(merchant, Some(&id), actor, "install");
         entry.detail = format!("{} {} {}", manifest.id, manifest.version, artifact.digest);
         audit::append(&self.db, &[entry]).await?;

@@ -152,7 +152,13 @@ impl Host {
             Ok(manifest) => manifest.kind.as_str(),
             Err(_) => "unknown",
         };
-        let deleted = lifecycle::uninstall(&self.db, &row.id).await?;
+        let event = super::invoke::new_event(
+            crate::topics::Topic::AppUninstalled,
+            &row.connector_id,
+            self.clock.now_ms(),
+        )?;
+        let deleted = lifecycle::uninstall(&self.db, merchant, &row.id, &event).await?;
+        self.event_written();
         self.signals.stopped(&row.id);
         self.wipe_storage(&row.id).await;
         let mut entry = AuditEntry::new(merchant, Some(&row.id), by, "uninstall");

@@ -205,7 +205,7 @@ fn unused(audit: &ImportAudit, manifest: &Manifest) -> Vec<Unused> {
         .filter_map(|i| descriptor(i))
         .flat_map(|d| d.unlocks.iter().copied())
         .collect();
-    let events: ScopeSet = manifest.events.iter().map(|t| t.needs()).collect();
+    let events: ScopeSet = manifest.events.iter().filter_map(|t| t.needs()).collect();
     let used = audit.needed.union(unlocked).union(events);
     let mut out: Vec<Unused> = manifest
         .declared()

@@ -88,13 +88,12 @@ impl Manifest {
                     format!("`{topic}` is listed twice"),
                 ));
             }
-            if !declared.contains(topic.needs()) {
+            if let Some(needs) = topic.needs()
+                && !declared.contains(needs)
+            {
                 return Err(invalid(
                     format!("events[{i}]"),
-                    format!(
-                        "subscribing to `{topic}` needs the scope `{}`; declare it",
-                        topic.needs()
-                    ),
+                    format!("subscribing to `{topic}` needs the scope `{needs}`; declare it"),
                 ));
             }
         }
