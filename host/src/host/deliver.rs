@@ -116,7 +116,12 @@ impl Host {
         subject_id: &str,
     ) -> Result<Emitted, Error> {
         let event = self.emit(merchant, topic, subject_id).await?;
-        self.fan_out_pending(256).await?;
+        // Fan out until this event is (others' new events take turns with it).
+        for _ in 0..64 {
+            if self.fan_out_pending(256).await? == 0 || !self.maybe_unfanned() {
+                break;
+            }
+        }
         let options = DispatchOptions {
             node: format!("wait-{}", std::process::id()),
             ..DispatchOptions::default()
@@ -159,13 +164,13 @@ impl Host {
     pub(super) async fn fan_out_pending(&self, limit: u32) -> Result<u64, Error> {
         self.unfanned
             .store(false, std::sync::atomic::Ordering::Release);
-        let events = outbox::unfanned(&self.db, limit).await?;
-        if events.is_empty() {
-            return Ok(0);
-        }
-        if events.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+        let (events, more) = outbox::unfanned(&self.db, limit).await?;
+        if more {
             // More may wait: look again at the next claim.
             self.note_unfanned();
+        }
+        if events.is_empty() {
+            return Ok(0);
         }
         let mut subscribers: HashMap<
             MerchantId,
@@ -251,7 +256,8 @@ impl Host {
         options: &DispatchOptions,
         event: Option<&str>,
     ) -> Result<Vec<Claimed>, Error> {
-        self.claim_up_to(options, options.batch, event, &[], options.batch)
+        let rescue = true;
+        self.claim_up_to(options, options.batch, event, &[], options.batch, rescue)
             .await
     }
 
@@ -263,9 +269,11 @@ impl Host {
         event: Option<&str>,
         skip: &[InstallationId],
         per_installation: u32,
+        rescue: bool,
     ) -> Result<Vec<Claimed>, Error> {
         let request = ClaimRequest {
             per_installation,
+            rescue,
             owner: &options.node,
             now: self.clock.now_ms(),
             lease_ms: i64::try_from(options.lease.as_millis()).unwrap_or(i64::MAX),

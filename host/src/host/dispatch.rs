@@ -59,6 +59,8 @@ struct Run {
     fanned_at: Instant,
     /// When this run last claimed.
     claimed_at: Instant,
+    /// When this run last queued again deliveries whose lease ran out.
+    rescued_at: Option<Instant>,
     /// The last claim took all that was due (fewer than asked).
     drained: bool,
     /// Calls running at once, at most.
@@ -98,6 +100,7 @@ impl Host {
             poll,
             fanned_at: Instant::now(),
             claimed_at: Instant::now(),
+            rescued_at: None,
             drained: false,
             concurrency,
             host: Arc::clone(self),
@@ -242,8 +245,15 @@ impl Run {
         let limit = u32::try_from(room).unwrap_or(u32::MAX).min(batch);
         // No more of one installation than a lane of the host's default limits holds.
         let per_installation = lane_size(host.limits(), options.lease);
+        // Leases run out in tens of seconds: looking for them once a second is soon enough.
+        let rescue = self
+            .rescued_at
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+        if rescue {
+            self.rescued_at = Some(Instant::now());
+        }
         let claimed = host
-            .claim_up_to(options, limit, None, &skip, per_installation)
+            .claim_up_to(options, limit, None, &skip, per_installation, rescue)
             .await?;
         self.claimed_at = Instant::now();
         // Fewer than asked: nothing more is due until something changes (see `may_claim`).

@@ -3,23 +3,22 @@
 //! completed only by the newest claim, listed and replayed.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
-use super::{Backend, Db, DbError};
+use super::{Db, DbError};
 use crate::ids::{InstallationId, MerchantId};
 use crate::report::Event;
 use crate::topics::Topic;
 
 mod admin;
+mod claim;
 mod write;
 
 pub(crate) use admin::{
     get_delivery, hold_of, lift_hold, list, replay, retry_schedule, set_retry_schedule,
 };
+pub(crate) use claim::claim;
 pub(crate) use write::{Outcome, Pad, complete, fan_out, pad};
-
-/// Most installations one claim leaves out; more are claimed and given back.
-const MAX_SKIPPED: usize = 200;
 
 /// Longest cause detail stored, in characters.
 const MAX_DETAIL_CHARS: usize = 512;
@@ -46,28 +45,62 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
-/// Events not fanned out yet, oldest first.
-pub(crate) async fn unfanned(db: &Db, limit: u32) -> Result<Vec<(MerchantId, Event)>, DbError> {
-    let rows = sqlx::query(
-        "SELECT id, merchant_id, topic, subject_id, occurred_at FROM events \
-         WHERE fanned_out = 0 ORDER BY occurred_at, id LIMIT $1",
+/// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an
+/// equal share each (a merchant with fewer leaves the rest to the others), each merchant's
+/// oldest first. One index seek per merchant with new events, whatever their number. Also
+/// says whether more may be waiting (a merchant filled its share).
+pub(crate) async fn unfanned(
+    db: &Db,
+    limit: u32,
+) -> Result<(Vec<(MerchantId, Event)>, bool), DbError> {
+    let err = || DbError::sql("read events to fan out");
+    let merchants: Vec<String> = sqlx::query(
+        "WITH RECURSIVE q(m) AS ( \
+           SELECT MIN(merchant_id) FROM events WHERE fanned_out = 0 \
+           UNION ALL \
+           SELECT (SELECT MIN(merchant_id) FROM events WHERE fanned_out = 0 AND merchant_id > q.m) \
+           FROM q WHERE q.m IS NOT NULL) \
+         SELECT m FROM q WHERE m IS NOT NULL",
     )
-    .bind(i64::from(limit))
     .fetch_all(&db.pool)
     .await
-    .map_err(DbError::sql("read events to fan out"))?;
-    rows.iter()
-        .map(|row| {
-            let merchant: String = get(row, "merchant_id")?;
+    .map_err(err())?
+    .iter()
+    .map(|row| row.try_get::<String, _>("m"))
+    .collect::<Result<_, _>>()
+    .map_err(err())?;
+    let Ok(count) = u32::try_from(merchants.len()) else {
+        return Ok((Vec::new(), false));
+    };
+    let (mut out, mut more) = (Vec::new(), false);
+    for (i, merchant) in merchants.iter().enumerate() {
+        // Each merchant's share of what is left, so the room one does not use goes on.
+        let left = limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
+        let share = left.div_ceil(count - u32::try_from(i).unwrap_or(0)).max(1);
+        if left == 0 {
+            break;
+        }
+        let rows = sqlx::query(
+            "SELECT id, merchant_id, topic, subject_id, occurred_at FROM events \
+             WHERE fanned_out = 0 AND merchant_id = $1 ORDER BY occurred_at, id LIMIT $2",
+        )
+        .bind(merchant.as_str())
+        .bind(i64::from(share))
+        .fetch_all(&db.pool)
+        .await
+        .map_err(err())?;
+        more |= rows.len() >= share as usize;
+        for row in &rows {
             let event = Event {
                 id: get(row, "id")?,
                 topic: topic(&get::<String>(row, "topic")?)?,
                 subject_id: get(row, "subject_id")?,
                 occurred_at: get::<i64>(row, "occurred_at")?.max(0) as u64,
             };
-            Ok((MerchantId::new(merchant), event))
-        })
-        .collect()
+            out.push((MerchantId::new(merchant.as_str()), event));
+        }
+    }
+    Ok((out, more))
 }
 
 /// One event's fan-out: the installations it goes to.
@@ -108,82 +141,12 @@ pub(crate) struct ClaimRequest<'a> {
     pub skip: &'a [InstallationId],
     /// At most this many deliveries of one installation (what a dispatcher can hold of it).
     pub per_installation: u32,
+    /// Queue again deliveries whose lease ran out first (a dispatcher does it once in a
+    /// while, not before every claim: it is a write).
+    pub rescue: bool,
 }
 
-/// Claim up to `limit` due deliveries of active, unheld installations: queued ones whose
-/// time has come, and running ones whose lease ran out (their dispatcher died), taking turns
-/// between merchants. Each claim bumps the fence and counts a try. On PostgreSQL rows
-/// another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at
-/// a time.
-pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    // Due: queued and its time has come, or claimed by a dispatcher whose lease ran out; its
-    // installation active and not held. Checked on `d` as well as in the ranking: on
-    // PostgreSQL a row another node claimed meanwhile is re-checked on `d` once locked.
-    let skip = &req.skip[..req.skip.len().min(MAX_SKIPPED)];
-    let first_skip = if req.event.is_some() { 6 } else { 5 };
-    let due = |t: &str| {
-        let only_event = if req.event.is_some() {
-            format!("AND {t}.event_id = $5")
-        } else {
-            String::new()
-        };
-        let not_skipped = if skip.is_empty() {
-            String::new()
-        } else {
-            let list = (first_skip..first_skip + skip.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("AND {t}.installation_id NOT IN ({list})")
-        };
-        format!(
-            "(({t}.state = 'queued' AND {t}.next_at <= $3) OR ({t}.state = 'running' AND {t}.lease_until < $3)) \
-             {only_event} {not_skipped} \
-             AND EXISTS (SELECT 1 FROM installations i WHERE i.id = {t}.installation_id AND i.status = 'active') \
-             AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = {t}.installation_id)"
-        )
-    };
-    // Fair between merchants: each merchant's due deliveries are ranked by time, and a claim
-    // takes every merchant's first before anyone's second, so one merchant's flood cannot
-    // queue another's events behind it.
-    let sql = format!(
-        "UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
-         lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE id IN (SELECT d.id FROM deliveries d JOIN \
-           (SELECT x.id, x.next_at, ROW_NUMBER() OVER (PARTITION BY x.merchant_id ORDER BY x.next_at, x.id) AS turn, \
-             ROW_NUMBER() OVER (PARTITION BY x.installation_id ORDER BY x.next_at, x.id) AS slot \
-            FROM deliveries x WHERE {due_x}) t ON t.id = d.id \
-           WHERE t.slot <= {per} AND {due_d} \
-           ORDER BY t.turn, t.next_at, t.id LIMIT $4 {lock}) \
-         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts",
-        due_x = due("x"),
-        due_d = due("d"),
-        // A number of ours, not text from anyone: written into the statement.
-        per = req.per_installation.max(1),
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql))
-        .bind(req.owner)
-        .bind(req.now.saturating_add(req.lease_ms))
-        .bind(req.now)
-        .bind(i64::from(req.limit));
-    if let Some(event) = req.event {
-        query = query.bind(event);
-    }
-    for id in skip {
-        query = query.bind(id.as_str());
-    }
-    let rows = query
-        .fetch_all(&db.pool)
-        .await
-        .map_err(DbError::sql("claim deliveries"))?;
-    rows.iter().map(claimed_from).collect()
-}
-
-fn claimed_from(row: &AnyRow) -> Result<Claimed, DbError> {
+pub(super) fn claimed_from(row: &AnyRow) -> Result<Claimed, DbError> {
     Ok(Claimed {
         id: get(row, "id")?,
         merchant: MerchantId::new(get::<String>(row, "merchant_id")?),

@@ -1,0 +1,254 @@
+//! Claiming due deliveries, fairly and at a cost that does not grow with a backlog.
+//!
+//! A claim first makes deliveries whose lease ran out (their dispatcher died) queued again,
+//! then walks the installations that have queued deliveries, one index seek each (a
+//! recursive skip-scan of `deliveries_queue`), keeping the active, unheld ones whose oldest
+//! delivery is due. The batch is shared out between merchants first (each merchant's oldest
+//! work first, an equal share each), then between each merchant's installations, so one
+//! merchant's flood cannot queue another's events behind it. Each installation's share is
+//! taken with one indexed statement: the oldest of its due deliveries, `FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL so nodes claiming at once take different ones. Each claim bumps the
+//! fence and counts a try.
+
+use std::collections::{BTreeMap, HashSet};
+
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{ClaimRequest, Claimed, claimed_from};
+use crate::db::{Backend, Db, DbError};
+use crate::ids::{InstallationId, MerchantId};
+
+/// An installation with due work.
+struct Due {
+    installation: InstallationId,
+    merchant: MerchantId,
+    first_at: i64,
+}
+
+/// Claim up to `req.limit` due deliveries (see the module's documentation).
+pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
+    if req.rescue {
+        rescue_expired(db, req.now).await?;
+    }
+    if let Some(event) = req.event {
+        return claim_event(db, &req, event).await;
+    }
+    let due = due_installations(db, &req).await?;
+    let mut claimed = Vec::new();
+    // Installations that gave all they were asked for may have more.
+    let mut more = Vec::new();
+    for (installation, take) in share_out(&due, req.limit, req.per_installation) {
+        let got = claim_of(db, &req, &installation, take).await?;
+        if got.len() == take as usize {
+            more.push((installation, take));
+        }
+        claimed.extend(got);
+    }
+    // Shares some installations could not fill go to those that could, in the same order.
+    for (installation, took) in more {
+        let left = u32::try_from(req.limit as usize - claimed.len().min(req.limit as usize))
+            .unwrap_or(0)
+            .min(req.per_installation.saturating_sub(took));
+        if left == 0 {
+            continue;
+        }
+        claimed.extend(claim_of(db, &req, &installation, left).await?);
+    }
+    Ok(claimed)
+}
+
+/// Make deliveries whose claim's lease ran out queued again, due now. Their old claim's
+/// outcome can no longer be written (it needs the delivery running under its fence), and the
+/// next claim bumps the fence.
+async fn rescue_expired(db: &Db, now: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE deliveries SET state = 'queued', next_at = $1, lease_owner = NULL, \
+         lease_until = NULL WHERE state = 'running' AND lease_until < $1",
+    )
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .map_err(DbError::sql("rescue expired claims"))?;
+    Ok(())
+}
+
+/// The active, unheld installations with a due delivery, and not left out by the claimer.
+async fn due_installations(db: &Db, req: &ClaimRequest<'_>) -> Result<Vec<Due>, DbError> {
+    let err = || DbError::sql("find due deliveries");
+    let rows = sqlx::query(
+        "WITH RECURSIVE q(i) AS ( \
+           SELECT MIN(installation_id) FROM deliveries WHERE state = 'queued' \
+           UNION ALL \
+           SELECT (SELECT MIN(installation_id) FROM deliveries \
+                   WHERE state = 'queued' AND installation_id > q.i) \
+           FROM q WHERE q.i IS NOT NULL) \
+         SELECT q.i AS installation_id, i.merchant_id AS merchant_id, \
+           (SELECT MIN(d.next_at) FROM deliveries d \
+            WHERE d.state = 'queued' AND d.installation_id = q.i) AS first_at \
+         FROM q JOIN installations i ON i.id = q.i \
+         WHERE i.status = 'active' \
+         AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = q.i)",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .map_err(err())?;
+    let skip: HashSet<&str> = req.skip.iter().map(InstallationId::as_str).collect();
+    let mut due = Vec::new();
+    for row in rows {
+        let installation: String = row.try_get("installation_id").map_err(err())?;
+        let first_at: Option<i64> = row.try_get("first_at").map_err(err())?;
+        let Some(first_at) = first_at.filter(|at| *at <= req.now) else {
+            continue;
+        };
+        if skip.contains(installation.as_str()) {
+            continue;
+        }
+        due.push(Due {
+            installation: InstallationId::new(installation),
+            merchant: MerchantId::new(row.try_get::<String, _>("merchant_id").map_err(err())?),
+            first_at,
+        });
+    }
+    Ok(due)
+}
+
+/// How many of `limit` each installation gets: merchants in turn (oldest work first), an
+/// equal share each, split between the merchant's installations (oldest first), at most
+/// `per_installation` each. An installation with fewer due leaves its share unused this time.
+fn share_out(due: &[Due], limit: u32, per_installation: u32) -> Vec<(InstallationId, u32)> {
+    let mut by_merchant: BTreeMap<&MerchantId, Vec<&Due>> = BTreeMap::new();
+    for d in due {
+        by_merchant.entry(&d.merchant).or_default().push(d);
+    }
+    let mut merchants: Vec<Vec<&Due>> = by_merchant.into_values().collect();
+    for list in &mut merchants {
+        list.sort_by_key(|d| (d.first_at, d.installation.as_str().to_owned()));
+    }
+    merchants.sort_by_key(|list| list.first().map_or(i64::MAX, |d| d.first_at));
+    let Ok(count) = u32::try_from(merchants.len()) else {
+        return Vec::new();
+    };
+    if count == 0 {
+        return Vec::new();
+    }
+    let per_merchant = limit.div_ceil(count).max(1);
+    let mut left = limit;
+    let mut out = Vec::new();
+    for list in merchants {
+        let n = u32::try_from(list.len()).unwrap_or(u32::MAX).max(1);
+        let each = per_merchant.div_ceil(n).clamp(1, per_installation.max(1));
+        for d in list {
+            if left == 0 {
+                return out;
+            }
+            let take = each.min(left);
+            left -= take;
+            out.push((d.installation.clone(), take));
+        }
+    }
+    out
+}
+
+/// Claim up to `take` of one installation's due deliveries, oldest first.
+async fn claim_of(
+    db: &Db,
+    req: &ClaimRequest<'_>,
+    installation: &InstallationId,
+    take: u32,
+) -> Result<Vec<Claimed>, DbError> {
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    // The state and time are checked again on the row itself: on PostgreSQL a row another
+    // node claimed meanwhile is re-read once locked.
+    // The pick is a materialised CTE: PostgreSQL evaluates it once. As an `IN (…)` subquery
+    // it may be run again for the join, and SKIP LOCKED then picks other rows each time,
+    // claiming more than the limit.
+    let sql = format!(
+        "WITH picked AS MATERIALIZED ( \
+           SELECT id FROM deliveries WHERE state = 'queued' AND installation_id = $4 \
+           AND next_at <= $3 ORDER BY next_at, id LIMIT $5 {lock}) \
+         UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
+         lease_owner = $1, lease_until = $2, updated_at = $3 \
+         WHERE state = 'queued' AND next_at <= $3 AND id IN (SELECT id FROM picked) \
+         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(req.owner)
+        .bind(req.now.saturating_add(req.lease_ms))
+        .bind(req.now)
+        .bind(installation.as_str())
+        .bind(i64::from(take))
+        .fetch_all(&db.pool)
+        .await
+        .map_err(DbError::sql("claim deliveries"))?;
+    rows.iter().map(claimed_from).collect()
+}
+
+/// Claim the due deliveries of one event (`emit --wait`), of active, unheld installations.
+async fn claim_event(
+    db: &Db,
+    req: &ClaimRequest<'_>,
+    event: &str,
+) -> Result<Vec<Claimed>, DbError> {
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "WITH picked AS MATERIALIZED ( \
+           SELECT d.id FROM deliveries d WHERE d.event_id = $4 AND d.state = 'queued' \
+           AND d.next_at <= $3 \
+           AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
+           AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
+           ORDER BY d.id LIMIT $5 {lock}) \
+         UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
+         lease_owner = $1, lease_until = $2, updated_at = $3 \
+         WHERE state = 'queued' AND next_at <= $3 AND id IN (SELECT id FROM picked) \
+         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(req.owner)
+        .bind(req.now.saturating_add(req.lease_ms))
+        .bind(req.now)
+        .bind(event)
+        .bind(i64::from(req.limit.max(1)))
+        .fetch_all(&db.pool)
+        .await
+        .map_err(DbError::sql("claim deliveries"))?;
+    rows.iter().map(claimed_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(installation: &str, merchant: &str, first_at: i64) -> Due {
+        Due {
+            installation: InstallationId::new(installation),
+            merchant: MerchantId::new(merchant),
+            first_at,
+        }
+    }
+
+    #[test]
+    fn every_merchant_gets_an_equal_share_before_anyone_gets_more() {
+        // The flood merchant's work is older, yet the quiet one still gets its share.
+        let list = [
+            due("flood-a", "flood", 1),
+            due("flood-b", "flood", 2),
+            due("quiet-a", "quiet", 100),
+        ];
+        let out = share_out(&list, 8, 1000);
+        let of = |id: &str| out.iter().find(|(i, _)| i.as_str() == id).map(|(_, n)| *n);
+        assert_eq!(of("flood-a"), Some(2));
+        assert_eq!(of("flood-b"), Some(2));
+        assert_eq!(of("quiet-a"), Some(4));
+        // Never more than asked, never more than one installation may hold.
+        let out = share_out(&list, 3, 1);
+        assert!(out.iter().map(|(_, n)| n).sum::<u32>() <= 3);
+        assert!(out.iter().all(|(_, n)| *n == 1));
+        assert!(share_out(&[], 10, 10).is_empty());
+    }
+}
