@@ -27,6 +27,7 @@ struct Due {
 
 /// Claim up to `req.limit` due deliveries (see the module's documentation).
 pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
+    let _turn = db.write_turn().await;
     if req.rescue {
         rescue_expired(db, req.now).await?;
     }
@@ -156,34 +157,9 @@ async fn claim_of(
     installation: &InstallationId,
     take: u32,
 ) -> Result<Vec<Claimed>, DbError> {
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    // The state and time are checked again on the row itself: on PostgreSQL a row another
-    // node claimed meanwhile is re-read once locked.
-    // The pick is a materialised CTE: PostgreSQL evaluates it once. As an `IN (…)` subquery
-    // it may be run again for the join, and SKIP LOCKED then picks other rows each time,
-    // claiming more than the limit.
-    let sql = format!(
-        "WITH picked AS MATERIALIZED ( \
-           SELECT id FROM deliveries WHERE state = 'queued' AND installation_id = $4 \
-           AND next_at <= $3 ORDER BY next_at, id LIMIT $5 {lock}) \
-         UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
-         lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE state = 'queued' AND next_at <= $3 AND id IN (SELECT id FROM picked) \
-         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
-    );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(req.owner)
-        .bind(req.now.saturating_add(req.lease_ms))
-        .bind(req.now)
-        .bind(installation.as_str())
-        .bind(i64::from(take))
-        .fetch_all(&db.pool)
-        .await
-        .map_err(DbError::sql("claim deliveries"))?;
-    rows.iter().map(claimed_from).collect()
+    let pick = "SELECT id FROM deliveries WHERE state = 'queued' AND installation_id = $4 \
+                AND next_at <= $3 ORDER BY next_at, id LIMIT $5";
+    claim_picked(db, req, pick, installation.as_str(), take).await
 }
 
 /// Claim the due deliveries of one event (`emit --wait`), of active, unheld installations.
@@ -192,17 +168,34 @@ async fn claim_event(
     req: &ClaimRequest<'_>,
     event: &str,
 ) -> Result<Vec<Claimed>, DbError> {
+    let pick = "SELECT d.id FROM deliveries d WHERE d.event_id = $4 AND d.state = 'queued' \
+        AND d.next_at <= $3 \
+        AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
+        AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
+        ORDER BY d.id LIMIT $5";
+    claim_picked(db, req, pick, event, req.limit.max(1)).await
+}
+
+/// Claim the rows `pick` selects (given `$3` now, `$4` = `key`, `$5` = `take`): lease them to
+/// this claimer, bump their fence, count a try.
+///
+/// The pick is a materialised CTE, locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, so it is
+/// evaluated once: as an `IN (…)` subquery it may be run again for the join, and SKIP LOCKED
+/// then picks other rows each time, claiming more than asked. The state and time are checked
+/// again on the row itself.
+async fn claim_picked(
+    db: &Db,
+    req: &ClaimRequest<'_>,
+    pick: &str,
+    key: &str,
+    take: u32,
+) -> Result<Vec<Claimed>, DbError> {
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "WITH picked AS MATERIALIZED ( \
-           SELECT d.id FROM deliveries d WHERE d.event_id = $4 AND d.state = 'queued' \
-           AND d.next_at <= $3 \
-           AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
-           AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
-           ORDER BY d.id LIMIT $5 {lock}) \
+        "WITH picked AS MATERIALIZED ({pick} {lock}) \
          UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
          lease_owner = $1, lease_until = $2, updated_at = $3 \
          WHERE state = 'queued' AND next_at <= $3 AND id IN (SELECT id FROM picked) \
@@ -212,8 +205,8 @@ async fn claim_event(
         .bind(req.owner)
         .bind(req.now.saturating_add(req.lease_ms))
         .bind(req.now)
-        .bind(event)
-        .bind(i64::from(req.limit.max(1)))
+        .bind(key)
+        .bind(i64::from(take))
         .fetch_all(&db.pool)
         .await
         .map_err(DbError::sql("claim deliveries"))?;
