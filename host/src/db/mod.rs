@@ -105,11 +105,6 @@ pub enum Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time, and a connection that finds the file locked sleeps
-    /// in SQLite's busy handler (1, 2, 5 … 100 ms steps), far longer than the write it waits
-    /// for. The outbox's writes (emit, fan-out, claim, outcomes) take turns here instead, in
-    /// order, so one waits only for the write before it.
-    writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -133,11 +128,7 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Db {
-            pool,
-            backend,
-            writes: std::sync::Arc::default(),
-        })
+        Ok(Db { pool, backend })
     }
 
     /// The connection pool, for a platform's own queries next to Airlock's.
@@ -148,14 +139,6 @@ impl Db {
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// This process's turn to write, on SQLite (see `writes`); PostgreSQL writes at once.
-    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.writes.lock().await),
-            Backend::Postgres => None,
-        }
     }
 
     /// Close every connection (a SQLite file is then safe to copy).

@@ -99,7 +99,6 @@ impl Host {
             return Err(Error::UnknownMerchant(merchant.clone()));
         }
         let event = new_event(topic, subject_id, self.clock.now_ms())?;
-        let _turn = self.db.write_turn().await;
         let mut tx = self.db.pool.begin().await.map_err(db("write event"))?;
         outbox::insert_event(&mut tx, merchant, &event).await?;
         tx.commit().await.map_err(db("write event"))?;

@@ -27,7 +27,6 @@ struct Due {
 
 /// Claim up to `req.limit` due deliveries (see the module's documentation).
 pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
-    let _turn = db.write_turn().await;
     if req.rescue {
         rescue_expired(db, req.now).await?;
     }

@@ -20,7 +20,6 @@ use crate::text::sanitize;
 /// deliveries were written.
 pub(crate) async fn fan_out(db: &Db, plans: &[FanOut<'_>], now: i64) -> Result<u64, DbError> {
     let err = || DbError::sql("fan out");
-    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await.map_err(err())?;
     let mut marked = std::collections::HashSet::new();
     let mark = {
@@ -139,7 +138,6 @@ pub(crate) async fn complete(
         return Ok(0);
     }
     let err = || DbError::sql("write outcomes");
-    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await.map_err(err())?;
     let mut written = std::collections::HashSet::new();
     // The VALUES list's columns are `column1`… on both SQLite and PostgreSQL; padding rows
