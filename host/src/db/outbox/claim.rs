@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{ClaimRequest, Claimed, claimed_from};
-use crate::db::{Backend, Db, DbError};
+use crate::db::{Backend, Db, DbError, Params};
 use crate::ids::{InstallationId, MerchantId};
 
 /// An installation with due work.
@@ -34,26 +34,26 @@ pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>
         return claim_event(db, &req, event).await;
     }
     let due = due_installations(db, &req).await?;
-    let mut claimed = Vec::new();
-    // Installations that gave all they were asked for may have more.
-    let mut more = Vec::new();
-    for (installation, take) in share_out(&due, req.limit, req.per_installation) {
-        let got = claim_of(db, &req, &installation, take).await?;
-        if got.len() == take as usize {
-            more.push((installation, take));
-        }
-        claimed.extend(got);
-    }
-    // Shares some installations could not fill go to those that could, in the same order.
-    for (installation, took) in more {
-        let left = u32::try_from(req.limit as usize - claimed.len().min(req.limit as usize))
-            .unwrap_or(0)
-            .min(req.per_installation.saturating_sub(took));
-        if left == 0 {
+    let plan = share_out(&due, req.limit, req.per_installation);
+    let mut claimed = claim_shares(db, &req, &plan).await?;
+    // Shares some installations could not fill go to those that filled theirs (they may
+    // have more), in the same order.
+    let mut left = (req.limit as usize).saturating_sub(claimed.len());
+    let mut refill = Vec::new();
+    for (installation, took) in &plan {
+        let got = claimed
+            .iter()
+            .filter(|c| c.installation == *installation)
+            .count();
+        let more = req.per_installation.saturating_sub(*took);
+        if left == 0 || got < *took as usize || more == 0 {
             continue;
         }
-        claimed.extend(claim_of(db, &req, &installation, left).await?);
+        let take = more.min(u32::try_from(left).unwrap_or(u32::MAX));
+        left -= take as usize;
+        refill.push((installation.clone(), take));
     }
+    claimed.extend(claim_shares(db, &req, &refill).await?);
     Ok(claimed)
 }
 
@@ -149,16 +149,79 @@ fn share_out(due: &[Due], limit: u32, per_installation: u32) -> Vec<(Installatio
     out
 }
 
-/// Claim up to `take` of one installation's due deliveries, oldest first.
-async fn claim_of(
+/// Installations one claim statement takes from (short lists are padded, so every such
+/// statement has one shape).
+const ARMS: usize = 16;
+
+/// Claim each installation's share, oldest first: [`ARMS`] installations a statement, each
+/// an indexed range of its own.
+async fn claim_shares(
     db: &Db,
     req: &ClaimRequest<'_>,
-    installation: &InstallationId,
-    take: u32,
+    shares: &[(InstallationId, u32)],
 ) -> Result<Vec<Claimed>, DbError> {
-    let pick = "SELECT id FROM deliveries WHERE state = 'queued' AND installation_id = $4 \
-                AND next_at <= $3 ORDER BY next_at, id LIMIT $5";
-    claim_picked(db, req, pick, installation.as_str(), take).await
+    if shares.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let mut p = Params::new(db.backend());
+    let arms: Vec<String> = (0..ARMS)
+        .map(|i| {
+            let (installation, now, take) = (p.one(), p.one(), p.one());
+            format!(
+                "SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' \
+                 AND installation_id = {installation} AND next_at <= {now} \
+                 ORDER BY next_at, id LIMIT {take} {lock}) a{i}"
+            )
+        })
+        .collect();
+    let (owner, until, now, due) = (p.one(), p.one(), p.one(), p.one());
+    let sql = format!(
+        "WITH picked AS MATERIALIZED ({}) {}",
+        arms.join(" UNION ALL "),
+        update_picked(&owner, &until, &now, &due)
+    );
+    let mut claimed = Vec::new();
+    for chunk in shares.chunks(ARMS) {
+        let mut query = sqlx::query(AssertSqlSafe(sql.clone()));
+        for i in 0..ARMS {
+            let (installation, take) = match chunk.get(i) {
+                Some((installation, take)) => (installation.as_str(), i64::from(*take)),
+                None => ("", 0),
+            };
+            query = query.bind(installation).bind(req.now).bind(take);
+        }
+        let rows = query
+            .bind(req.owner)
+            .bind(req.now.saturating_add(req.lease_ms))
+            .bind(req.now)
+            .bind(req.now)
+            .fetch_all(&db.pool)
+            .await
+            .map_err(DbError::sql("claim deliveries"))?;
+        for row in &rows {
+            claimed.push(claimed_from(row)?);
+        }
+    }
+    Ok(claimed)
+}
+
+/// The claim of the rows a `picked` CTE chose: lease them to this claimer, bump their fence,
+/// count a try. The state and time are checked again on the row itself.
+///
+/// The pick is a materialised CTE (locked `FOR UPDATE SKIP LOCKED` on PostgreSQL), so it is
+/// evaluated once: as an `IN (…)` subquery it may be run again for the join, and SKIP LOCKED
+/// then picks other rows each time, claiming more than asked.
+fn update_picked(owner: &str, until: &str, now: &str, due: &str) -> String {
+    format!(
+        "UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
+         lease_owner = {owner}, lease_until = {until}, updated_at = {now} \
+         WHERE state = 'queued' AND next_at <= {due} AND id IN (SELECT id FROM picked) \
+         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
+    )
 }
 
 /// Claim the due deliveries of one event (`emit --wait`), of active, unheld installations.
@@ -167,45 +230,25 @@ async fn claim_event(
     req: &ClaimRequest<'_>,
     event: &str,
 ) -> Result<Vec<Claimed>, DbError> {
-    let pick = "SELECT d.id FROM deliveries d WHERE d.event_id = $4 AND d.state = 'queued' \
-        AND d.next_at <= $3 \
-        AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
-        AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
-        ORDER BY d.id LIMIT $5";
-    claim_picked(db, req, pick, event, req.limit.max(1)).await
-}
-
-/// Claim the rows `pick` selects (given `$3` now, `$4` = `key`, `$5` = `take`): lease them to
-/// this claimer, bump their fence, count a try.
-///
-/// The pick is a materialised CTE, locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, so it is
-/// evaluated once: as an `IN (…)` subquery it may be run again for the join, and SKIP LOCKED
-/// then picks other rows each time, claiming more than asked. The state and time are checked
-/// again on the row itself.
-async fn claim_picked(
-    db: &Db,
-    req: &ClaimRequest<'_>,
-    pick: &str,
-    key: &str,
-    take: u32,
-) -> Result<Vec<Claimed>, DbError> {
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "WITH picked AS MATERIALIZED ({pick} {lock}) \
-         UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
-         lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE state = 'queued' AND next_at <= $3 AND id IN (SELECT id FROM picked) \
-         RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
+        "WITH picked AS MATERIALIZED ( \
+           SELECT d.id FROM deliveries d WHERE d.event_id = $1 AND d.state = 'queued' \
+           AND d.next_at <= $2 \
+           AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
+           AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
+           ORDER BY d.id LIMIT $3 {lock}) {}",
+        update_picked("$4", "$5", "$2", "$2")
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(event)
+        .bind(req.now)
+        .bind(i64::from(req.limit.max(1)))
         .bind(req.owner)
         .bind(req.now.saturating_add(req.lease_ms))
-        .bind(req.now)
-        .bind(key)
-        .bind(i64::from(take))
         .fetch_all(&db.pool)
         .await
         .map_err(DbError::sql("claim deliveries"))?;
