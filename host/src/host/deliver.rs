@@ -99,9 +99,7 @@ impl Host {
             return Err(Error::UnknownMerchant(merchant.clone()));
         }
         let event = new_event(topic, subject_id, self.clock.now_ms())?;
-        let mut tx = self.db.pool.begin().await.map_err(db("write event"))?;
-        outbox::insert_event(&mut tx, merchant, &event).await?;
-        tx.commit().await.map_err(db("write event"))?;
+        outbox::write_event(&self.db, merchant, &event).await?;
         self.event_written();
         Ok(event)
     }
@@ -470,8 +468,4 @@ impl Host {
     pub async fn wait_for_work(&self, poll: Duration) {
         let _ = tokio::time::timeout(poll, self.wake.notified()).await;
     }
-}
-
-fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> crate::db::DbError {
-    crate::db::DbError::sql(action)
 }

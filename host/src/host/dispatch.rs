@@ -19,13 +19,17 @@ use crate::db::audit::AuditEntry;
 use crate::db::outbox::{Claimed, Outcome};
 use crate::error::Error;
 use crate::ids::InstallationId;
-use crate::outbox::{Admit, DeliveryState};
+use crate::outbox::DeliveryState;
 
 use super::Host;
 use super::deliver::{DispatchOptions, Round};
 use super::known::Known;
-use super::lanes::{Lane, lane_size, new_lane};
-use super::outcome::{BUSY_RETRY_MS, Schedules, Tried, bounced, busy, released, settle};
+use super::lanes::{Lane, new_lane};
+
+mod claimer;
+
+use super::outcome::{BUSY_RETRY_MS, Schedules, Tried, busy, released, settle};
+use claimer::{Fetched, claimed};
 
 /// How long a dispatcher keeps the retry schedules it read.
 const SCHEDULES_FOR: Duration = Duration::from_secs(60);
@@ -76,6 +80,10 @@ struct Run {
     audit: Vec<AuditEntry>,
     /// The group commit being written.
     writing: Option<tokio::task::JoinHandle<Result<usize, Error>>>,
+    /// The claim being made.
+    claiming: Option<tokio::task::JoinHandle<Result<Fetched, Error>>>,
+    /// The last claim left some installations out.
+    partial: bool,
 }
 
 impl Host {
@@ -113,6 +121,8 @@ impl Host {
             outcomes: Vec::new(),
             audit: Vec::new(),
             writing: None,
+            claiming: None,
+            partial: false,
         };
         let mut stopping = false;
         let (mut busy_seen, mut not_idle_before) = (0, Instant::now());
@@ -127,6 +137,7 @@ impl Host {
         tokio::pin!(flush_due);
         let mut flush_armed = false;
         let mut schedules_read = Instant::now();
+        let mut claimed_now = 0;
         loop {
             // A plan's schedule set while this runs (for days, in `serve`) applies within a
             // minute: the schedules read are forgotten every minute.
@@ -136,19 +147,35 @@ impl Host {
             }
             // Claim another batch once fewer than half a batch could start when a slot frees
             // (claims waiting behind their own installation's full lane do not count: a slow
-            // provider's backlog must not stop this node claiming everyone else's).
-            let mut claimed_now = 0;
+            // provider's backlog must not stop this node claiming everyone else's). The claim
+            // runs in a task of its own: calls keep ending and starting meanwhile.
             let startable = run.in_flight.len() + run.startable();
             let wants = !stopping && startable < concurrency + batch / 2;
-            if wants && run.may_claim() {
-                let room = (concurrency + batch - startable).min(batch);
-                claimed_now = run.top_up(options, room).await?;
-            } else if wants && run.in_flight.is_empty() {
-                // Nothing runs: look once more before waiting or calling it idle.
-                run.drained = false;
-                continue;
+            if run.claiming.is_none() {
+                if wants && run.may_claim() {
+                    let room = (concurrency + batch - startable).min(batch);
+                    run.start_claim(options, room);
+                } else if wants && run.in_flight.is_empty() {
+                    // Nothing runs: look once more before waiting or calling it idle.
+                    run.drained = false;
+                    continue;
+                }
             }
             if run.in_flight.is_empty() {
+                // Nothing runs: wait here for the claim under way, if any.
+                if let Some(claiming) = run.claiming.take() {
+                    claimed_now = run.take_in(claiming.await, options, stopping).await?;
+                    if claimed_now > 0 {
+                        continue;
+                    }
+                }
+                if claimed_now == 0 && run.partial && !stopping {
+                    // That claim left out installations busy then: look again before
+                    // calling it idle.
+                    run.drained = false;
+                    run.partial = false;
+                    continue;
+                }
                 run.flush().await?;
                 // Idle or stopping: everything written before waiting or returning.
                 run.written().await?;
@@ -191,6 +218,10 @@ impl Host {
                         run.flush().await?;
                     }
                 }
+                fetched = claimed(&mut run.claiming), if run.claiming.is_some() => {
+                    run.claiming = None;
+                    claimed_now = run.take_in(fetched, options, stopping).await?;
+                }
                 () = &mut flush_due, if flush_armed => run.flush().await?,
                 // An event written here, or a poll passing, while calls run: claim it now,
                 // not when a (perhaps slow) call ends.
@@ -208,6 +239,9 @@ impl Host {
                     while let Some(joined) = run.in_flight.join_next_with_id().await {
                         run.finished(joined);
                     }
+                    if let Some(claiming) = run.claiming.take() {
+                        run.take_in(claiming.await, options, true).await?;
+                    }
                     run.flush().await?;
                     run.written().await?;
                     let released = self.rescue_claims(options).await?;
@@ -221,68 +255,6 @@ impl Host {
 }
 
 impl Run {
-    /// Fan out new events and claim up to `room` deliveries (none of an installation whose
-    /// lane is full or whose breaker is open), then start or queue each. Returns how many
-    /// were claimed.
-    async fn top_up(&mut self, options: &DispatchOptions, room: usize) -> Result<usize, Error> {
-        let host = Arc::clone(&self.host);
-        let batch = options.batch.max(1);
-        // New events: written here (the host notes it), or elsewhere (looked for each poll).
-        if host.maybe_unfanned() || self.fanned_at.elapsed() >= self.poll {
-            self.fanned_at = Instant::now();
-            self.totals.fanned_out += host.fan_out_pending(batch).await?;
-        }
-        let now = host.clock.now_ms();
-        let mut skip: Vec<InstallationId> = self
-            .lanes
-            .iter()
-            .filter(|(_, lane)| lane.running >= lane.cap)
-            .map(|(id, _)| id.clone())
-            .collect();
-        if let Ok(breakers) = host.breakers.lock() {
-            skip.extend(breakers.shut(now));
-        }
-        let limit = u32::try_from(room).unwrap_or(u32::MAX).min(batch);
-        // No more of one installation than a lane of the host's default limits holds.
-        let per_installation = lane_size(host.limits(), options.lease);
-        // Leases run out in tens of seconds: looking for them once a second is soon enough.
-        let rescue = self
-            .rescued_at
-            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
-        if rescue {
-            self.rescued_at = Some(Instant::now());
-        }
-        let claimed = host
-            .claim_up_to(options, limit, None, &skip, per_installation, rescue)
-            .await?;
-        self.claimed_at = Instant::now();
-        // Fewer than asked: nothing more is due until something changes (see `may_claim`).
-        self.drained = claimed.len() < limit as usize;
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        self.totals.claimed += claimed.len();
-        let ids: Vec<InstallationId> = claimed.iter().map(|c| c.installation.clone()).collect();
-        let known = host.known(&ids).await?;
-        let lease = options.lease;
-        let count = claimed.len();
-        for claim in claimed {
-            self.schedules.load(&host, &claim.merchant).await?;
-            let admit = match host.breakers.lock() {
-                Ok(mut b) => b.admit(&claim.installation, now),
-                Err(_) => Admit::Run,
-            };
-            if let Admit::Wait(until) = admit {
-                self.totals.retried += 1;
-                self.outcomes.push(bounced(&claim, until, now));
-                continue;
-            }
-            let k = known.get(&claim.installation).cloned();
-            self.enqueue(claim, k, lease, now);
-        }
-        Ok(count)
-    }
-
     /// Start a claim if its installation has a free slot here, else queue it in its lane,
     /// else (the lane is as deep as the lease allows) give it back as busy.
     fn enqueue(&mut self, claim: Claimed, known: Option<Arc<Known>>, lease: Duration, now: i64) {

@@ -45,6 +45,18 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+/// Write one event in a transaction of its own (`emit`).
+pub(crate) async fn write_event(
+    db: &Db,
+    merchant: &MerchantId,
+    event: &Event,
+) -> Result<(), DbError> {
+    let err = || DbError::sql("write event");
+    let mut tx = db.pool.begin().await.map_err(err())?;
+    insert_event(&mut tx, merchant, event).await?;
+    tx.commit().await.map_err(err())
+}
+
 /// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an
 /// equal share each (a merchant with fewer leaves the rest to the others), each merchant's
 /// oldest first. One index seek per merchant with new events, whatever their number. Also
