@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use airlock_host::ids::MerchantId;
 use airlock_host::manifest::Topic;
-use airlock_host::outbox::{DeliveryFilter, DeliveryState};
 use airlock_host::{DispatchOptions, Host, Until};
 use airlock_tests::{ManifestBuilder, TestDb, TestHost, approve_what_waits};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -153,31 +152,9 @@ async fn latency(host: &Arc<Host>, backend: &str, n: usize) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     // Let the last ones land.
-    let filter = DeliveryFilter {
-        since: Some(start),
-        ..DeliveryFilter::default()
-    };
-    for _ in 0..500 {
-        let list = host
-            .deliveries(&merchant(), &filter, 100_000)
-            .await
-            .unwrap();
-        if list.len() == 300 * n && list.iter().all(|d| d.state == DeliveryState::Delivered) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let waits = airlock_tests::handled_latencies(host, &merchant(), start, 300 * n, 500).await;
     let _ = stop.send(());
     dispatcher.await.unwrap().unwrap();
-    let mut waits: Vec<i64> = host
-        .deliveries(&merchant(), &filter, 100_000)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|d| d.state == DeliveryState::Delivered)
-        .map(|d| d.updated_at - d.event.occurred_at as i64)
-        .collect();
-    waits.sort_unstable();
     if waits.is_empty() {
         println!("emit-to-handled latency {backend}/{n}: nothing delivered within 10 s");
         return;

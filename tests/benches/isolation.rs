@@ -21,7 +21,9 @@ use airlock_host::ids::MerchantId;
 use airlock_host::manifest::Topic;
 use airlock_host::outbox::{Clock, DeliveryFilter, DeliveryState, SystemClock};
 use airlock_host::{DispatchOptions, Host, LimitOverrides, Round, Until};
-use airlock_tests::{ManifestBuilder, TestHost, approve_what_waits, plugins, wasm};
+use airlock_tests::{
+    ManifestBuilder, TestHost, approve_what_waits, handled_latencies, plugins, wasm,
+};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -90,27 +92,8 @@ async fn measure(host: &Host) -> Vec<i64> {
         emits[emits.len() * 99 / 100],
         emits[emits.len() - 1]
     );
-    let filter = DeliveryFilter {
-        since: Some(start),
-        ..DeliveryFilter::default()
-    };
-    for _ in 0..1_500 {
-        let list = host.deliveries(&quiet(), &filter, 10_000).await.unwrap();
-        if list.len() == QUIET_EVENTS && list.iter().all(|d| d.state == DeliveryState::Delivered) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut waits: Vec<i64> = host
-        .deliveries(&quiet(), &filter, 10_000)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|d| d.state == DeliveryState::Delivered)
-        .map(|d| d.updated_at - d.event.occurred_at as i64)
-        .collect();
+    let waits = handled_latencies(host, &quiet(), start, QUIET_EVENTS, 1_500).await;
     assert_eq!(waits.len(), QUIET_EVENTS, "every quiet event delivered");
-    waits.sort_unstable();
     waits
 }
 

@@ -166,3 +166,39 @@ pub async fn hostile_host(db: &TestDb, limits: Limits) -> (Host, InstallationId)
         .unwrap();
     (host, id)
 }
+
+/// Wait until `expected` deliveries of `merchant`'s events since `since` (ms) are delivered,
+/// looking every 20 ms for at most `looks` times, then return each delivered one's time from
+/// the event's write to its outcome's, in milliseconds, sorted (for the benches' latencies).
+pub async fn handled_latencies(
+    host: &Host,
+    merchant: &MerchantId,
+    since: i64,
+    expected: usize,
+    looks: usize,
+) -> Vec<i64> {
+    use airlock_host::outbox::{DeliveryFilter, DeliveryState};
+    let filter = DeliveryFilter {
+        since: Some(since),
+        ..DeliveryFilter::default()
+    };
+    let limit = u32::try_from(expected.max(1) * 2).unwrap_or(u32::MAX);
+    let mut list = Vec::new();
+    for _ in 0..looks {
+        list = host
+            .deliveries(merchant, &filter, limit)
+            .await
+            .expect("list deliveries");
+        if list.len() == expected && list.iter().all(|d| d.state == DeliveryState::Delivered) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut waits: Vec<i64> = list
+        .iter()
+        .filter(|d| d.state == DeliveryState::Delivered)
+        .map(|d| d.updated_at - i64::try_from(d.event.occurred_at).unwrap_or(i64::MAX))
+        .collect();
+    waits.sort_unstable();
+    waits
+}

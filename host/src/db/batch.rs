@@ -87,8 +87,8 @@ pub(crate) async fn approvals(db: &Db, rows: &mut [InstallationRow]) -> Result<(
     Ok(())
 }
 
-/// The stored limit overrides (plan's, connector's) of each of these installations, as
-/// `db::limits::overrides` reads them for one.
+/// The stored limit overrides (plan's, connector's: matched on the artifact's connector id and
+/// publisher) of each of these installations; one that is gone is missing.
 pub(crate) async fn limit_overrides(
     db: &Db,
     ids: &[InstallationId],

@@ -1,10 +1,7 @@
 //! Per-plan and per-connector limit overrides, stored as JSON text (the host layer owns their
 //! shape: see `host/limits.rs`).
 
-use sqlx::Row;
-
 use super::{Db, DbError, now_ms};
-use crate::ids::MerchantId;
 
 /// Replace a plan's overrides (`None` clears them); false when there is no such plan.
 pub(crate) async fn set_plan(db: &Db, plan: &str, limits: Option<&str>) -> Result<bool, DbError> {
@@ -52,34 +49,4 @@ pub(crate) async fn set_connector(
         .map_err(err())?;
     }
     tx.commit().await.map_err(err())
-}
-
-/// The stored overrides of `merchant`'s plan and of the connector whose artifact is `digest`
-/// (matched on its id and its publisher), in one query: it runs before every invocation.
-pub(crate) async fn overrides(
-    db: &Db,
-    merchant: &MerchantId,
-    digest: &str,
-) -> Result<(Option<String>, Option<String>), DbError> {
-    let err = || DbError::sql("read limits");
-    let row = sqlx::query(
-        "SELECT p.limits AS plan_limits, c.limits AS connector_limits \
-         FROM merchants m JOIN plans p ON p.id = m.plan_id \
-         LEFT JOIN artifacts a ON a.digest = $2 \
-         LEFT JOIN publisher_connector_limits c \
-           ON c.connector_id = a.connector_id AND c.publisher = a.publisher \
-         WHERE m.id = $1",
-    )
-    .bind(merchant.as_str())
-    .bind(digest)
-    .fetch_optional(&db.pool)
-    .await
-    .map_err(err())?;
-    match row {
-        Some(row) => Ok((
-            row.try_get("plan_limits").map_err(err())?,
-            row.try_get("connector_limits").map_err(err())?,
-        )),
-        None => Ok((None, None)),
-    }
 }
