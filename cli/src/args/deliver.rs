@@ -13,11 +13,11 @@ pub struct ServeArgs {
     pub node: String,
     /// Deliveries claimed per round (a claim is made when fewer than half a batch are left
     /// to start).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub batch: u32,
     /// Calls run at once on this node (each app also at most its own `max_concurrent`).
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_024))]
+    pub concurrency: u32,
     /// How long a claim is held before another node may take the delivery over, in seconds
     /// (longer than any call's deadline).
     #[arg(long, default_value_t = 60)]

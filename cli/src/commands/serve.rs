@@ -35,8 +35,9 @@ struct Served {
 pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let options = DispatchOptions {
         node: args.node.clone(),
-        batch: args.batch.clamp(1, 10_000),
-        concurrency: args.concurrency.clamp(1, 1_024),
+        // Both checked by the argument parser (1..=10 000, 1..=1 024).
+        batch: args.batch,
+        concurrency: args.concurrency as usize,
         lease: Duration::from_secs(args.lease_secs.max(1)),
     };
     let poll = Duration::from_millis(args.poll_ms.clamp(10, 60_000));
