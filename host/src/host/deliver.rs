@@ -95,11 +95,10 @@ impl Host {
         topic: Topic,
         subject_id: &str,
     ) -> Result<Event, Error> {
-        if registry::plan_of(&self.db, merchant).await?.is_none() {
+        let event = new_event(topic, subject_id, self.clock.now_ms())?;
+        if !outbox::write_event(&self.db, merchant, &event).await? {
             return Err(Error::UnknownMerchant(merchant.clone()));
         }
-        let event = new_event(topic, subject_id, self.clock.now_ms())?;
-        outbox::write_event(&self.db, merchant, &event).await?;
         self.event_written();
         Ok(event)
     }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{ClaimRequest, Claimed, claimed_from};
-use crate::db::{Backend, Db, DbError, Params};
+use crate::db::{Backend, Db, DbError, Params, unindexed};
 use crate::ids::{InstallationId, MerchantId};
 
 /// An installation with due work.
@@ -163,27 +163,7 @@ async fn claim_shares(
     if shares.is_empty() {
         return Ok(Vec::new());
     }
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let mut p = Params::new(db.backend());
-    let arms: Vec<String> = (0..ARMS)
-        .map(|i| {
-            let (installation, now, take) = (p.one(), p.one(), p.one());
-            format!(
-                "SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' \
-                 AND installation_id = {installation} AND next_at <= {now} \
-                 ORDER BY next_at, id LIMIT {take} {lock}) a{i}"
-            )
-        })
-        .collect();
-    let (owner, until, now, due) = (p.one(), p.one(), p.one(), p.one());
-    let sql = format!(
-        "WITH picked AS MATERIALIZED ({}) {}",
-        arms.join(" UNION ALL "),
-        update_picked(&owner, &until, &now, &due)
-    );
+    let sql = claim_shares_sql(db.backend());
     let mut claimed = Vec::new();
     for chunk in shares.chunks(ARMS) {
         let mut query = sqlx::query(AssertSqlSafe(sql.clone()));
@@ -209,17 +189,46 @@ async fn claim_shares(
     Ok(claimed)
 }
 
+/// The statement [`claim_shares`] runs: [`ARMS`] installations' oldest due deliveries, each
+/// an index range of the queue (`deliveries_queue` ends with `id`, so the `ORDER BY` needs no
+/// sort however many are due at the same millisecond), then their claim.
+pub(super) fn claim_shares_sql(backend: Backend) -> String {
+    let lock = match backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let mut p = Params::new(backend);
+    let arms: Vec<String> = (0..ARMS)
+        .map(|i| {
+            let (installation, now, take) = (p.one(), p.one(), p.one());
+            format!(
+                "SELECT id FROM (SELECT id FROM deliveries WHERE state = 'queued' \
+                 AND installation_id = {installation} AND next_at <= {now} \
+                 ORDER BY next_at, id LIMIT {take} {lock}) a{i}"
+            )
+        })
+        .collect();
+    let (owner, until, now, due) = (p.one(), p.one(), p.one(), p.one());
+    format!(
+        "WITH picked AS MATERIALIZED ({}) {}",
+        arms.join(" UNION ALL "),
+        update_picked(backend, &owner, &until, &now, &due)
+    )
+}
+
 /// The claim of the rows a `picked` CTE chose: lease them to this claimer, bump their fence,
 /// count a try. The state and time are checked again on the row itself.
 ///
 /// The pick is a materialised CTE (locked `FOR UPDATE SKIP LOCKED` on PostgreSQL), so it is
 /// evaluated once: as an `IN (…)` subquery it may be run again for the join, and SKIP LOCKED
-/// then picks other rows each time, claiming more than asked.
-fn update_picked(owner: &str, until: &str, now: &str, due: &str) -> String {
+/// then picks other rows each time, claiming more than asked. The rows are found by their
+/// primary key, never by walking the queue's index (see [`unindexed`]).
+fn update_picked(backend: Backend, owner: &str, until: &str, now: &str, due: &str) -> String {
+    let state = unindexed(backend, "state");
     format!(
         "UPDATE deliveries SET state = 'running', fence = fence + 1, attempts = attempts + 1, \
          lease_owner = {owner}, lease_until = {until}, updated_at = {now} \
-         WHERE state = 'queued' AND next_at <= {due} AND id IN (SELECT id FROM picked) \
+         WHERE {state} = 'queued' AND next_at <= {due} AND id IN (SELECT id FROM picked) \
          RETURNING id, merchant_id, installation_id, event_id, topic, subject_id, occurred_at, fence, attempts"
     )
 }
@@ -241,7 +250,7 @@ async fn claim_event(
            AND EXISTS (SELECT 1 FROM installations i WHERE i.id = d.installation_id AND i.status = 'active') \
            AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = d.installation_id) \
            ORDER BY d.id LIMIT $3 {lock}) {}",
-        update_picked("$4", "$5", "$2", "$2")
+        update_picked(db.backend(), "$4", "$5", "$2", "$2")
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(event)

@@ -9,7 +9,7 @@ use crate::db::registry::AnyQuery;
 
 use super::{FanOut, MAX_DETAIL_CHARS, ms};
 use crate::db::audit::{self, AuditEntry};
-use crate::db::{BULK_ROWS, Db, DbError, Params};
+use crate::db::{BULK_ROWS, Backend, Db, DbError, Params, unindexed};
 use crate::ids::InstallationId;
 use crate::outbox::{DeliveryState, Hold};
 use crate::text::sanitize;
@@ -22,13 +22,7 @@ pub(crate) async fn fan_out(db: &Db, plans: &[FanOut<'_>], now: i64) -> Result<u
     let err = || DbError::sql("fan out");
     let mut tx = db.pool.begin().await.map_err(err())?;
     let mut marked = std::collections::HashSet::new();
-    let mark = {
-        let mut p = Params::new(db.backend());
-        format!(
-            "UPDATE events SET fanned_out = 1 WHERE fanned_out = 0 AND id IN ({}) RETURNING id",
-            p.list(BULK_ROWS)
-        )
-    };
+    let mark = mark_sql(db.backend());
     for chunk in plans.chunks(BULK_ROWS) {
         let mut query = sqlx::query(AssertSqlSafe(mark.clone()));
         // Short chunks repeat their first id: the list keeps its one shape.
@@ -88,6 +82,17 @@ pub(crate) async fn fan_out(db: &Db, plans: &[FanOut<'_>], now: i64) -> Result<u
     }
     tx.commit().await.map_err(err())?;
     Ok(written)
+}
+
+/// The statement that marks [`BULK_ROWS`] events fanned out, found by their primary key
+/// (see [`unindexed`]).
+pub(super) fn mark_sql(backend: Backend) -> String {
+    let mut p = Params::new(backend);
+    format!(
+        "UPDATE events SET fanned_out = 1 WHERE {} = 0 AND id IN ({}) RETURNING id",
+        unindexed(backend, "fanned_out"),
+        p.list(BULK_ROWS)
+    )
 }
 
 /// The type of a padding row's value.
