@@ -2,6 +2,7 @@
 
 mod author;
 mod deliver;
+mod tokens;
 
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ pub use deliver::{
     DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
     DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, PruneArgs, ScheduleArgs, ServeArgs,
 };
+pub use tokens::{TokenCreateArgs, TokenIdArgs, TokenListArgs, TokensCommand};
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
 #[derive(Parser)]
@@ -149,6 +151,12 @@ pub enum Command {
     Limits {
         #[command(subcommand)]
         action: LimitsCommand,
+    },
+    /// Bearer tokens for the HTTP API: platform-wide or one merchant's; create, list, rotate,
+    /// revoke.
+    Tokens {
+        #[command(subcommand)]
+        action: TokensCommand,
     },
     /// Show the newest audit entries of a merchant.
     Audit(AuditArgs),

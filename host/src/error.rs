@@ -29,6 +29,12 @@ pub enum Error {
     /// Wasmtime could not start.
     #[error("could not start the WebAssembly engine: {0}")]
     Engine(String),
+    /// No live API token has this id.
+    #[error("no live API token `{0}`; `airlock tokens list` shows them")]
+    UnknownToken(String),
+    /// An API token could not be made.
+    #[error(transparent)]
+    Token(#[from] crate::tokens::TokenError),
     /// No such merchant.
     #[error("merchant `{0}` not found; create it first (the demo store is `demo-store`)")]
     UnknownMerchant(MerchantId),

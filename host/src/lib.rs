@@ -43,6 +43,7 @@ mod runtime;
 pub mod signing;
 mod status;
 pub mod text;
+pub mod tokens;
 pub mod topics;
 pub mod vault;
 mod views;

@@ -10,6 +10,7 @@ mod keys;
 mod limits;
 mod secrets;
 mod serve;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,9 @@ use airlock_host::outbound::NetworkPolicy;
 use airlock_host::prompt::Language;
 use airlock_host::vault::VaultKey;
 
-use crate::args::{Cli, Command, DevCommand, Global, KeysCommand, LimitsCommand, SecretsCommand};
+use crate::args::{
+    Cli, Command, DevCommand, Global, KeysCommand, LimitsCommand, SecretsCommand, TokensCommand,
+};
 
 /// What every subcommand needs besides its own arguments.
 pub struct Ctx {
@@ -111,6 +114,12 @@ async fn dispatch(host: &std::sync::Arc<Host>, ctx: &Ctx, command: Command) -> R
             }
             SecretsCommand::List(args) => secrets::list(host, ctx, args).await,
             SecretsCommand::Keygen(_) => bail!("handled before the database is opened"),
+        },
+        Command::Tokens { action } => match action {
+            TokensCommand::Create(args) => tokens::create(host, ctx, args).await,
+            TokensCommand::List(args) => tokens::list(host, ctx, args).await,
+            TokensCommand::Rotate(args) => tokens::rotate(host, ctx, args).await,
+            TokensCommand::Revoke(args) => tokens::revoke(host, ctx, args).await,
         },
         Command::Limits { action } => match action {
             LimitsCommand::Show(args) => limits::show(host, ctx, args).await,

@@ -12,6 +12,7 @@ pub(crate) mod registry;
 pub mod retention;
 pub mod secrets;
 pub mod storage;
+pub(crate) mod tokens;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;

@@ -22,6 +22,7 @@ mod prepare;
 mod provenance;
 mod retention;
 mod slots;
+mod tokens;
 mod upgrade;
 
 pub use consent::Waiting;

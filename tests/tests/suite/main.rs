@@ -33,6 +33,7 @@ mod secrets;
 mod spoofing;
 mod storage;
 mod supply_chain;
+mod tokens;
 mod upgrade;
 
 /// Held for the whole of every test that asserts a wall-clock figure or spins worker threads
