@@ -25,34 +25,11 @@ pub(crate) use write::{Outcome, Pad, complete, fan_out, pad};
 /// Longest cause detail stored, in characters.
 const MAX_DETAIL_CHARS: usize = 512;
 
-/// Write one event to the outbox on `conn` (a transaction's connection, so the event commits
-/// with the change that caused it, or not at all).
+/// Write one event to the outbox on `conn`, if `merchant` exists: false when it does not.
+/// On a transaction's connection the event commits with the change that caused it, or not
+/// at all; on its own (`emit`, [`write_event`]) it is one statement, one round trip.
 pub(crate) async fn insert_event(
     conn: &mut AnyConnection,
-    merchant: &MerchantId,
-    event: &Event,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO events (id, merchant_id, topic, subject_id, occurred_at, fanned_out) \
-         VALUES ($1, $2, $3, $4, $5, 0)",
-    )
-    .bind(&event.id)
-    .bind(merchant.as_str())
-    .bind(event.topic.as_str())
-    .bind(&event.subject_id)
-    .bind(ms(event.occurred_at))
-    .execute(&mut *conn)
-    .await
-    .map_err(DbError::sql("write event"))?;
-    Ok(())
-}
-
-/// Write one event on its own (`emit`), if `merchant` exists: false when it does not. One
-/// statement (one round trip, where a read of the plan and a transaction took four): under
-/// load each round trip costs about a millisecond, and an emit is where a merchant's
-/// delivery latency starts.
-pub(crate) async fn write_event(
-    db: &Db,
     merchant: &MerchantId,
     event: &Event,
 ) -> Result<bool, DbError> {
@@ -65,10 +42,27 @@ pub(crate) async fn write_event(
     .bind(&event.subject_id)
     .bind(ms(event.occurred_at))
     .bind(merchant.as_str())
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await
     .map_err(DbError::sql("write event"))?;
     Ok(written.rows_affected() == 1)
+}
+
+/// Write one event on its own (`emit`): false when `merchant` does not exist. One statement
+/// (where a read of the plan and a transaction took four round trips): under load each
+/// round trip costs about a millisecond, and an emit is where a merchant's delivery latency
+/// starts.
+pub(crate) async fn write_event(
+    db: &Db,
+    merchant: &MerchantId,
+    event: &Event,
+) -> Result<bool, DbError> {
+    let mut conn = db
+        .pool
+        .acquire()
+        .await
+        .map_err(DbError::sql("write event"))?;
+    insert_event(&mut conn, merchant, event).await
 }
 
 /// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an

@@ -9,51 +9,50 @@ use super::claim::claim_shares_sql;
 use super::write::mark_sql;
 use crate::db::{Backend, Db};
 
-/// SQLite's plan for `sql`, one line per step.
-async fn plan(db: &Db, sql: &str) -> Vec<String> {
-    sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+/// Check SQLite's plan for `sql`: some step holds each of `wanted`, no step any of `never`.
+async fn check_plan(sql: &str, wanted: &[&str], never: &[&str]) {
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    let steps: Vec<String> = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
         .fetch_all(db.pool())
         .await
         .unwrap()
         .iter()
         .map(|row| row.try_get::<String, _>("detail").unwrap())
-        .collect()
+        .collect();
+    let text = steps.join("\n");
+    for want in wanted {
+        assert!(
+            steps.iter().any(|s| s.contains(want)),
+            "no `{want}` in:\n{text}"
+        );
+    }
+    for bad in never {
+        assert!(!text.contains(bad), "`{bad}` in:\n{text}");
+    }
 }
 
 #[tokio::test]
 async fn a_claim_reads_index_ranges_and_updates_by_primary_key() {
-    let db = Db::connect("sqlite::memory:").await.unwrap();
-    let steps = plan(&db, &claim_shares_sql(Backend::Sqlite)).await;
-    let text = steps.join("\n");
-    // The update finds the picked rows by id...
-    assert!(
-        steps
-            .iter()
-            .any(|s| s.contains("SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1")),
-        "{text}"
-    );
-    // ...each installation's share is one range of the queue's index, in order...
-    assert!(
-        steps
-            .iter()
-            .any(|s| s.contains("deliveries_queue (state=? AND installation_id=? AND next_at<?)")),
-        "{text}"
-    );
-    // ...with nothing sorted and no walk of the whole queue.
-    assert!(!text.contains("TEMP B-TREE"), "{text}");
-    assert!(!text.contains("deliveries_queue (state=?)"), "{text}");
+    check_plan(
+        &claim_shares_sql(Backend::Sqlite),
+        // The update finds the picked rows by id; each installation's share is one range of
+        // the queue's index, in order...
+        &[
+            "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1",
+            "deliveries_queue (state=? AND installation_id=? AND next_at<?)",
+        ],
+        // ...with nothing sorted and no walk of the whole queue.
+        &["TEMP B-TREE", "deliveries_queue (state=?)"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn marking_events_fanned_out_finds_them_by_primary_key() {
-    let db = Db::connect("sqlite::memory:").await.unwrap();
-    let steps = plan(&db, &mark_sql(Backend::Sqlite)).await;
-    let text = steps.join("\n");
-    assert!(
-        steps
-            .iter()
-            .any(|s| s.contains("USING INDEX sqlite_autoindex_events_1 (id=?)")),
-        "{text}"
-    );
-    assert!(!text.contains("fanned_out=?"), "{text}");
+    check_plan(
+        &mark_sql(Backend::Sqlite),
+        &["USING INDEX sqlite_autoindex_events_1 (id=?)"],
+        &["fanned_out=?"],
+    )
+    .await;
 }
