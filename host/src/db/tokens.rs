@@ -19,22 +19,28 @@ pub(crate) struct NewToken<'a> {
 }
 
 /// Store a new token, and revoke `replaces` (a rotation) in the same transaction, so there
-/// is never a moment with both or neither.
+/// is never a moment with both or neither. None when `replaces` is no longer live (two
+/// rotations at once: only the first makes a token).
 pub(crate) async fn insert(
     db: &Db,
     token: &NewToken<'_>,
     replaces: Option<&str>,
-) -> Result<TokenInfo, DbError> {
+) -> Result<Option<TokenInfo>, DbError> {
     let err = || DbError::sql("write API token");
     let now = now_ms();
     let mut tx = db.pool.begin().await.map_err(err())?;
     if let Some(old) = replaces {
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(old)
-            .execute(&mut *tx)
-            .await
-            .map_err(err())?;
+        let revoked = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(old)
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+        if revoked.rows_affected() == 0 {
+            return Ok(None);
+        }
     }
     sqlx::query(
         "INSERT INTO api_tokens (id, merchant_id, label, secret_hash, created_by, created_at) \
@@ -50,34 +56,32 @@ pub(crate) async fn insert(
     .await
     .map_err(err())?;
     tx.commit().await.map_err(err())?;
-    Ok(TokenInfo {
+    Ok(Some(TokenInfo {
         id: token.id.to_owned(),
         principal: principal(token.merchant.map(|m| m.as_str().to_owned())),
         label: token.label.to_owned(),
         created_by: token.by.to_owned(),
         created_at: now,
         revoked_at: None,
-    })
+    }))
 }
 
 /// The live token whose secret hashes to `hash`.
 pub(crate) async fn by_hash(db: &Db, hash: &str) -> Result<Option<TokenInfo>, DbError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL"
-    )))
-    .bind(hash)
-    .fetch_optional(&db.pool)
-    .await
-    .map_err(DbError::sql("look up API token"))?;
-    row.as_ref().map(info).transpose()
+    one(db, "secret_hash = $1 AND revoked_at IS NULL", hash).await
 }
 
 /// One token by id, revoked or not.
 pub(crate) async fn get(db: &Db, id: &str) -> Result<Option<TokenInfo>, DbError> {
+    one(db, "id = $1", id).await
+}
+
+/// The token `condition` (a fixed text with one parameter) finds.
+async fn one(db: &Db, condition: &'static str, value: &str) -> Result<Option<TokenInfo>, DbError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE id = $1"
+        "SELECT {COLUMNS} FROM api_tokens WHERE {condition}"
     )))
-    .bind(id)
+    .bind(value)
     .fetch_optional(&db.pool)
     .await
     .map_err(DbError::sql("read API token"))?;

@@ -80,7 +80,11 @@ impl Host {
             secret_hash: &tokens::secret_hash(&secret),
             by,
         };
-        let info = rows::insert(&self.db, &new, replaces).await?;
+        let Some(info) = rows::insert(&self.db, &new, replaces).await? else {
+            // Rotated or revoked meanwhile: one rotation makes one token.
+            let old = replaces.unwrap_or_default();
+            return Err(Error::UnknownToken(old.chars().take(80).collect()));
+        };
         tracing::info!(token = %id, merchant = merchant.map(MerchantId::as_str), "API token made");
         Ok(IssuedToken { info, secret })
     }

@@ -62,6 +62,21 @@ async fn tokens_stand_for_their_holder_until_revoked_or_rotated() {
             Err(Error::UnknownToken(_))
         ));
 
+        // Two rotations at once make one new token, never two live ones.
+        let (first, second) = tokio::join!(
+            host.rotate_token(&rotated.info.id, "test"),
+            host.rotate_token(&rotated.info.id, "test")
+        );
+        assert_eq!(
+            usize::from(first.is_ok()) + usize::from(second.is_ok()),
+            1,
+            "rotations that succeeded: {} {}",
+            first.is_ok(),
+            second.is_ok()
+        );
+        let live = host.tokens(Some(&demo_store())).await.unwrap();
+        assert_eq!(live.iter().filter(|t| t.revoked_at.is_none()).count(), 1);
+
         // Revocation: refused at once; revoking twice says so.
         host.revoke_token(&platform.info.id).await.unwrap();
         assert_eq!(host.authenticate(&platform.secret).await.unwrap(), None);
@@ -70,7 +85,7 @@ async fn tokens_stand_for_their_holder_until_revoked_or_rotated() {
             Err(Error::UnknownToken(_))
         ));
         let demo_only = host.tokens(Some(&demo_store())).await.unwrap();
-        assert_eq!(demo_only.len(), 2);
+        assert_eq!(demo_only.len(), 3);
         assert_eq!(
             demo_only.iter().filter(|t| t.revoked_at.is_none()).count(),
             1
