@@ -41,6 +41,14 @@ pub struct ServeArgs {
     /// Stop when nothing is due (for scripts and cron): deliver what is due now, then exit.
     #[arg(long)]
     pub until_idle: bool,
+    /// Serve the platform API and the merchant page on this address (such as
+    /// `127.0.0.1:8080`; port 0 picks a free one, printed on start). Without it, `serve` only
+    /// delivers.
+    #[arg(long, env = "AIRLOCK_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Requests each API token may make per second, on average (bursts of 5× allowed).
+    #[arg(long, default_value_t = 20.0)]
+    pub api_rate: f64,
 }
 
 /// `airlock health`.

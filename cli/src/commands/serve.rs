@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -51,6 +51,7 @@ pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
     tracing::info!(node = %options.node, db = %redacted(&ctx.url), rescued = served.rescued,
         "serving: delivering the outbox until SIGTERM");
     let stop = stop_signal();
+    let api = listen(host, &args, stop.clone()).await?;
     // Revocations made on other nodes reach this node's running calls while it serves.
     let (done, finished) = watch::channel(false);
     let follow = host.follow_changes(FOLLOW_EVERY, async {
@@ -76,6 +77,10 @@ pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let health = check_health(host, args.health_every_secs, stop.clone(), done.subscribe());
     let prune = prune_hourly(host, &args, stop.clone(), done.subscribe());
     let ((), (), (), result) = tokio::join!(follow, health, prune, delivering);
+    if let Some(api) = api {
+        // Open requests had the delivery grace period to finish; whatever is left is cut.
+        api.abort();
+    }
     result?;
     served.seconds = started.elapsed().as_secs_f64();
     tracing::info!(delivered = served.delivered, "stopped");
@@ -92,6 +97,34 @@ pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
             served.skipped
         )
     })
+}
+
+/// With `--listen`, start the API and merchant page; the bound address goes to stderr (for a
+/// script that asked for port 0) and to the log.
+async fn listen(
+    host: &Arc<Host>,
+    args: &ServeArgs,
+    stop: watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(addr) = args.listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("--listen {addr}: cannot listen there"))?;
+    let bound = listener.local_addr()?;
+    let rate = airlock_api::RateLimit {
+        per_second: args.api_rate.max(0.01),
+        burst: (args.api_rate * 5.0).clamp(1.0, 100_000.0) as u32,
+    };
+    let state = airlock_api::ApiState::new(host.clone(), &airlock_api::ApiConfig { rate });
+    let router = airlock_api::router(state);
+    eprintln!("airlock: API and merchant page on http://{bound}");
+    Ok(Some(tokio::spawn(async move {
+        if let Err(err) = airlock_api::serve(listener, router, stopped(stop)).await {
+            tracing::error!(error = %err, "the API server stopped");
+        }
+    })))
 }
 
 /// Deliver until stopped (or idle, with `--until-idle`); a failed run (the database went
