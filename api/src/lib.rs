@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 mod openapi;
+mod page;
 mod rate;
 mod routes;
 
@@ -78,7 +79,8 @@ pub fn router(state: ApiState) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     )
-    .with_state(state)
+    .with_state(state.clone())
+    .merge(page::router(state))
 }
 
 /// Serve `router` on `listener` until `stop` completes; open requests may then finish (the

@@ -9,6 +9,7 @@ use crate::grants::Scope;
 use crate::manifest::{Manifest, ScopeRequest};
 use crate::prompt_text as text;
 pub use crate::prompt_text::Language;
+use crate::text::fill;
 use crate::text::sanitize_quoted as sanitize;
 
 /// Longest publisher reason shown, in characters.
@@ -272,35 +273,6 @@ fn push_reason(out: &mut String, words: &text::Phrases, reason: &str) {
         "      {}: \u{201c}{}\u{201d}\n",
         words.publisher_says, reason
     ));
-}
-
-/// Fill `{key}` placeholders in one pass, so a value that itself contains `{...}` (publisher
-/// text) is never expanded.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 64);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}').and_then(|close| {
-            let key = &after[..close];
-            values
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| (close, *v))
-        }) {
-            Some((close, value)) => {
-                out.push_str(value);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

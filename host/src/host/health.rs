@@ -86,6 +86,20 @@ impl Host {
         Ok(apps)
     }
 
+    /// The merchant's store plan and its connected-app slots: `(plan name, slots, used)`,
+    /// where every installation, pending or disabled too, takes a slot until uninstalled.
+    pub async fn plan_slots(&self, merchant: &MerchantId) -> Result<(String, i64, i64), Error> {
+        let Some(plan) = registry::plan_of(&self.db, merchant).await? else {
+            return Err(Error::UnknownMerchant(merchant.clone()));
+        };
+        let used = registry::installations(&self.db, merchant).await?.len();
+        Ok((
+            plan.name,
+            plan.app_slots,
+            i64::try_from(used).unwrap_or(i64::MAX),
+        ))
+    }
+
     /// Every merchant's id (for a platform-wide health view).
     pub async fn merchants(&self) -> Result<Vec<MerchantId>, Error> {
         Ok(queries::merchants(&self.db).await?)
