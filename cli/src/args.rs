@@ -2,6 +2,7 @@
 
 mod author;
 mod deliver;
+mod report;
 mod tokens;
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ pub use deliver::{
     DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
     DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, PruneArgs, ScheduleArgs, ServeArgs,
 };
+pub use report::{ReportArgs, ReportFormat};
 pub use tokens::{TokenCreateArgs, TokenIdArgs, TokenListArgs, TokensCommand};
 
 /// Airlock: run third-party commerce connectors as sandboxed WebAssembly components.
@@ -160,6 +162,9 @@ pub enum Command {
     },
     /// Show the newest audit entries of a merchant.
     Audit(AuditArgs),
+    /// What each app accessed over a window: records per scope, origins, keys, unused scopes
+    /// (`--format csv|json` for a merchant's data request).
+    Report(ReportArgs),
     /// Start a connector project (`--lang rust|js|python --kind KIND`) from the templates.
     New(NewArgs),
     /// Write the WIT world a manifest allows, for JavaScript and Python builds.

@@ -14,6 +14,7 @@ mod bindings;
 mod call;
 mod capabilities;
 pub mod commerce;
+pub mod data_access;
 pub mod db;
 mod declarations;
 pub mod demo;

@@ -216,6 +216,9 @@ pub struct InvocationReport {
     /// Orders the call marked paid: written after the call if it succeeded, discarded if it
     /// did not (payments fail closed).
     pub staged_paid: Vec<String>,
+    /// Declared keys the call opened (read, or filled into a request header), by name, with
+    /// how many times: never a value.
+    pub keys_used: Vec<(String, u32)>,
 }
 
 impl InvocationReport {
@@ -268,6 +271,7 @@ impl InvocationReport {
             peak_memory_bytes: 0,
             limits: limits.clone(),
             staged_paid: Vec::new(),
+            keys_used: Vec::new(),
         }
     }
 

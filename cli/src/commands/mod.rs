@@ -8,6 +8,7 @@ mod demo;
 mod dev;
 mod keys;
 mod limits;
+mod report;
 mod secrets;
 mod serve;
 mod tokens;
@@ -104,6 +105,7 @@ async fn dispatch(host: &std::sync::Arc<Host>, ctx: &Ctx, command: Command) -> R
         Command::Uninstall(args) => apps::uninstall(host, ctx, args).await,
         Command::Check(args) => apps::check(host, ctx, args).await,
         Command::Audit(args) => apps::audit(host, ctx, args).await,
+        Command::Report(args) => report::report(host, ctx, args).await,
         Command::Keys {
             action: KeysCommand::Add(args),
         } => keys::add(host, ctx, args).await,

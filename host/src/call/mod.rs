@@ -10,6 +10,7 @@ mod access;
 mod allowance;
 mod outbound;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -63,6 +64,9 @@ pub(crate) struct CallContext {
     redactor: Mutex<Redactor>,
     /// Orders this call marked paid: applied only if it ends successfully (fail closed).
     staged_paid: Mutex<Vec<String>>,
+    /// Declared keys this call opened (by name, never value) and how often: the merchant's
+    /// data-access report lists them.
+    keys_used: Mutex<BTreeMap<String, u32>>,
 }
 
 impl CallContext {
@@ -86,6 +90,26 @@ impl CallContext {
             .clone()
     }
 
+    /// Count one use of the declared key `name` (read, or filled into a request header).
+    pub fn used_key(&self, name: &str) {
+        let mut keys = self
+            .keys_used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Only names the vault had a value for arrive here, and the vault holds only declared
+        // names: the map stays as small as the manifest's key list.
+        *keys.entry(name.to_owned()).or_default() += 1;
+    }
+
+    /// The declared keys this call opened, with how many times, by name.
+    pub fn keys_used(&self) -> Vec<(String, u32)> {
+        let keys = self
+            .keys_used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        keys.iter().map(|(k, n)| (k.clone(), *n)).collect()
+    }
+
     /// The context of one invocation of `installation` for `merchant` under `grant`.
     pub fn new(
         merchant: MerchantId,
@@ -107,6 +131,7 @@ impl CallContext {
             accesses: Mutex::new(Vec::new()),
             outbound: Mutex::new(Vec::new()),
             staged_paid: Mutex::new(Vec::new()),
+            keys_used: Mutex::new(BTreeMap::new()),
             redactor: Mutex::new(Redactor::default()),
         }
     }

@@ -64,6 +64,7 @@ impl Host for SecretsState {
                     ));
                 }
                 self.call.record(OP, None, Served::Records(1));
+                self.call.used_key(&name);
                 Ok(value.as_str().to_owned())
             }
             Ok(None) => {

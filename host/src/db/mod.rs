@@ -4,6 +4,7 @@
 pub mod audit;
 pub(crate) mod batch;
 pub mod commerce;
+pub(crate) mod data_access;
 pub(crate) mod health;
 pub mod lifecycle;
 pub(crate) mod limits;

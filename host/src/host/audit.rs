@@ -37,6 +37,7 @@ pub(crate) fn invocation_lines(
 ) -> Vec<AuditEntry> {
     let mut lines = access_lines(merchant, installation, report);
     lines.extend(outbound_lines(merchant, installation, report, declared));
+    lines.extend(key_lines(merchant, installation, report));
     lines.push(end_line(merchant, installation, report));
     lines
 }
@@ -104,6 +105,28 @@ fn outbound_lines(
     }
     lines
 }
+
+/// One line per declared key the call opened: its name (a manifest's declaration, never a
+/// value) and how many times, for the merchant's data-access report.
+fn key_lines(
+    merchant: &MerchantId,
+    installation: &InstallationId,
+    report: &InvocationReport,
+) -> Vec<AuditEntry> {
+    report
+        .keys_used
+        .iter()
+        .map(|(name, uses)| {
+            let mut e = AuditEntry::new(merchant, Some(installation), "connector", KEY_ACTION);
+            e.records = i64::from(*uses);
+            e.detail = sanitize(name, 64);
+            e
+        })
+        .collect()
+}
+
+/// The action of an audit line recording a key's use.
+pub(crate) const KEY_ACTION: &str = "key";
 
 /// How the call ended: done, failed (with the cause's code) or aborted (with the reason).
 fn end_line(

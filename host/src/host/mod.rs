@@ -6,6 +6,7 @@
 mod audit;
 mod consent;
 mod credentials;
+mod data_access;
 mod deliver;
 mod dispatch;
 mod follow;

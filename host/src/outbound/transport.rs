@@ -184,6 +184,7 @@ impl Job {
             match secrets.reveal(&self.call.installation, name).await {
                 Ok(Some(value)) => {
                     self.call.remember_secret(&value);
+                    self.call.used_key(name);
                     values.push((name.to_owned(), value));
                 }
                 Ok(None) => {

@@ -293,6 +293,7 @@ impl Invocation {
             peak_memory_bytes,
             limits: limits.clone(),
             staged_paid: call.staged_paid(),
+            keys_used: call.keys_used(),
         };
         self.release();
         report

@@ -10,6 +10,7 @@ mod bounds;
 mod capabilities;
 mod compile_cache;
 mod credential_headers;
+mod data_access;
 mod dev_run;
 mod dispatch;
 mod gates;
