@@ -389,6 +389,8 @@ fn key_row(k: &SecretStatus, l: &Labels) -> KeyRow {
 }
 
 fn health_view(h: &AppHealth) -> HealthView {
+    // A pending app needs an approval, not a troubleshooting list.
+    let pending = h.status == Some(InstallationStatus::Pending);
     let health = &h.health;
     HealthView {
         state: health.state.code(),
@@ -396,7 +398,7 @@ fn health_view(h: &AppHealth) -> HealthView {
         title: health.title,
         explanation: health.explanation.clone(),
         detail: health.detail.clone(),
-        show_checklists: health.reason.is_some(),
+        show_checklists: health.reason.is_some() && !pending,
         lists: vec![
             health.check_first.clone().into(),
             health.checklist.clone().into(),
