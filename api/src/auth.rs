@@ -30,10 +30,22 @@ impl Caller {
         if self.principal.may_act_for(&id) {
             Ok(id)
         } else {
-            Err(ApiError::not_found(&format!(
-                "merchant `{}`",
-                shown(merchant)
-            )))
+            // Word for word what a merchant that does not exist answers.
+            Err(airlock_host::Error::UnknownMerchant(MerchantId::new(shown(merchant))).into())
+        }
+    }
+
+    /// Nothing, when this is a platform token; otherwise the 403 a merchant token gets for
+    /// what only the platform may do (tokens, plan and connector limits). Not a 404: these
+    /// routes are the same for everyone, so refusing them reveals nothing.
+    pub fn platform(&self) -> Result<(), ApiError> {
+        match self.principal {
+            Principal::Platform => Ok(()),
+            Principal::Merchant { .. } => Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "platform-only",
+                "only a platform token may do this; a merchant token acts for its merchant alone",
+            )),
         }
     }
 
@@ -46,6 +58,15 @@ impl Caller {
     }
 }
 
+/// The secret of an `Authorization: Bearer …` header, if there is one.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// A caller-chosen value as it may appear in a message: short, printable.
 fn shown(value: &str) -> String {
     airlock_host::text::sanitize(value, 64)
@@ -55,13 +76,7 @@ impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let secret = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
+        let secret = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         let principal = state
             .host
             .authenticate(secret)

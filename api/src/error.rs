@@ -2,6 +2,9 @@
 //! the HTTP status that goes with it. Host errors are mapped here and nowhere else.
 
 use airlock_host::Error;
+use airlock_host::db::secrets::SecretError;
+use airlock_host::tokens::TokenError;
+use airlock_host::vault::VaultError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -90,29 +93,91 @@ impl IntoResponse for ApiError {
 
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
-        let (status, code) = classify(&err);
+        let (status, code, field) = classify(&err);
         if status.is_server_error() {
             // The details stay in the log; the caller gets the code.
             tracing::error!(error = %err, code, "request failed inside the host");
-            return ApiError::new(status, code, "the host failed; the error is in its log");
+            return ApiError::new(status, code, server_message(code));
         }
-        ApiError::new(status, code, err.to_string())
+        let out = ApiError::new(status, code, err.to_string());
+        match field {
+            Some(field) => out.field(field),
+            None => out,
+        }
     }
 }
 
-/// The status and stable code of a host error.
-fn classify(err: &Error) -> (StatusCode, &'static str) {
+/// What a caller is told of a server-side failure: what kind it was, never its details.
+fn server_message(code: &str) -> &'static str {
+    match code {
+        "vault-unavailable" => {
+            "this host has no vault key, so secrets cannot be set or used; the platform must \
+             start it with one"
+        }
+        _ => "the host failed; the error is in its log",
+    }
+}
+
+/// The status, stable code and (where a request field is at fault) the field of a host
+/// error. Exhaustive: a new variant must be given its code here before it compiles.
+fn classify(err: &Error) -> (StatusCode, &'static str, Option<&'static str>) {
+    use StatusCode as S;
     match err {
-        Error::Db(_) | Error::Engine(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        Error::UnknownMerchant(_) => (StatusCode::NOT_FOUND, "unknown-merchant"),
-        Error::UnknownToken(_) => (StatusCode::NOT_FOUND, "unknown-token"),
-        Error::UnknownDelivery(_) => (StatusCode::NOT_FOUND, "unknown-delivery"),
-        Error::UnknownPlan(_) => (StatusCode::NOT_FOUND, "unknown-plan"),
-        Error::PlanLimit { .. } => (StatusCode::CONFLICT, "plan-limit"),
-        Error::AlreadyInstalled { .. } => (StatusCode::CONFLICT, "already-installed"),
-        Error::NotActive { .. } => (StatusCode::CONFLICT, "not-active"),
-        Error::BadTransition { .. } => (StatusCode::CONFLICT, "bad-transition"),
-        Error::Concurrent { .. } => (StatusCode::CONFLICT, "concurrent-change"),
-        _ => (StatusCode::BAD_REQUEST, "invalid-request"),
+        Error::Db(_) | Error::Engine(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+        Error::Token(TokenError::Randomness(_)) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+        Error::Secret(SecretError::Db(_)) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+        Error::Artifact(_) => (S::UNPROCESSABLE_ENTITY, "artifact-refused", None),
+        Error::PolicyForbids { .. } => (S::UNPROCESSABLE_ENTITY, "policy-forbids", None),
+        Error::NotSuccessor { .. } => (S::UNPROCESSABLE_ENTITY, "not-successor", None),
+        Error::NotNewer { .. } => (S::UNPROCESSABLE_ENTITY, "not-newer", None),
+        Error::UnknownToken(_) => (S::NOT_FOUND, "unknown-token", None),
+        Error::UnknownMerchant(_) => (S::NOT_FOUND, "unknown-merchant", None),
+        Error::NotInstalled { .. } => (S::NOT_FOUND, "unknown-installation", None),
+        Error::UnknownDelivery(_) => (S::NOT_FOUND, "unknown-delivery", None),
+        Error::UnknownPlan(_) => (S::NOT_FOUND, "unknown-plan", None),
+        Error::SecretNotDeclared { .. } => (S::NOT_FOUND, "unknown-secret", None),
+        Error::Token(TokenError::BadLabel(_)) => (S::BAD_REQUEST, "invalid-field", Some("label")),
+        Error::NotOptional { .. } => (S::BAD_REQUEST, "not-optional", Some("optional")),
+        Error::RequiredScope { .. } => (S::BAD_REQUEST, "required-scope", Some("scope")),
+        Error::BadKey(_) => (S::BAD_REQUEST, "invalid-field", Some("key")),
+        Error::BadSubject => (S::BAD_REQUEST, "invalid-field", Some("subject_id")),
+        Error::PlanLimit { .. } => (S::CONFLICT, "plan-limit", None),
+        Error::AlreadyInstalled { .. } => (S::CONFLICT, "already-installed", None),
+        Error::NotActive { .. } => (S::CONFLICT, "not-active", None),
+        Error::NotApproved { .. } => (S::CONFLICT, "not-approved", Some("scope")),
+        Error::BadTransition { .. } => (S::CONFLICT, "bad-transition", None),
+        Error::NotWaiting { .. } => (S::CONFLICT, "not-waiting", Some("digest")),
+        Error::Concurrent { .. } => (S::CONFLICT, "concurrent-change", None),
+        Error::TopicNotGranted { .. } => (S::CONFLICT, "topic-not-granted", None),
+        Error::SecretState { .. } => (S::CONFLICT, "secret-state", None),
+        Error::Secret(SecretError::Vault(vault)) => match vault {
+            VaultError::BadValue(_) => (S::BAD_REQUEST, "invalid-field", Some("value")),
+            VaultError::NoKey | VaultError::BadKey { .. } | VaultError::KeyFile { .. } => {
+                (S::SERVICE_UNAVAILABLE, "vault-unavailable", None)
+            }
+            VaultError::WrongKey { .. } | VaultError::Tampered { .. } => {
+                (S::CONFLICT, "secret-unreadable", None)
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_failures_say_nothing_of_their_cause() {
+        let err = ApiError::from(Error::Engine("secret detail /var/lib".into()));
+        assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.body.code, "internal");
+        assert!(!err.body.message.contains("secret detail"));
+    }
+
+    #[test]
+    fn a_bad_request_field_is_named() {
+        let err = ApiError::from(Error::BadSubject);
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert_eq!(err.body.field.as_deref(), Some("subject_id"));
     }
 }

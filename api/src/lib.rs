@@ -5,9 +5,13 @@
 
 mod auth;
 mod error;
+mod extract;
+mod idempotency;
 mod openapi;
 mod page;
+mod paging;
 mod rate;
+mod responses;
 mod routes;
 
 use std::net::SocketAddr;
@@ -80,7 +84,13 @@ pub fn router(state: ApiState) -> Router {
         }),
     )
     .with_state(state.clone())
-    .merge(page::router(state))
+    .merge(page::router(state.clone()))
+    // Unknown paths answer the API's typed 404; POSTs under /v1 honour Idempotency-Key.
+    .fallback(extract::no_route)
+    .layer(axum::middleware::from_fn_with_state(
+        state,
+        idempotency::guard,
+    ))
 }
 
 /// Serve `router` on `listener` until `stop` completes; open requests may then finish (the

@@ -14,6 +14,8 @@ use crate::ApiState;
         title = "Airlock platform API",
         description = "Install, approve, run and review sandboxed commerce connectors."
     ),
+    // Every error answer refers to it (the route sets in `responses.rs` by name).
+    components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

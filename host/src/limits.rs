@@ -7,9 +7,10 @@ use serde::Serialize;
 
 /// Limits of one invocation. The host's defaults; a plan and a connector can override each
 /// field ([`LimitOverrides`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Limits {
     /// Wall-clock time for instantiation plus the call.
+    #[schema(value_type = SerdeDuration)]
     pub deadline: Duration,
     /// Instructions (Wasmtime fuel) for instantiation plus the call; `None`: unlimited.
     pub fuel: Option<u64>,
@@ -51,8 +52,19 @@ pub struct Limits {
     pub merchant_instances: u32,
 }
 
+/// How a [`Duration`] is written in JSON: whole seconds and the nanoseconds past them (the
+/// schema of [`Limits::deadline`]; nothing is ever built of this type).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SerdeDuration {
+    /// Whole seconds.
+    secs: u64,
+    /// Nanoseconds past them.
+    nanos: u32,
+}
+
 /// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitOverrides {
     /// Deadline, in milliseconds.

@@ -16,9 +16,10 @@ use crate::text::sanitize_quoted as sanitize;
 pub const REASON_DISPLAY_CHARS: usize = 200;
 
 /// One line of the prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PromptLine {
     /// The scope.
+    #[schema(value_type = String)]
     pub scope: Scope,
     /// What the merchant is granting, in the host's words.
     pub title: &'static str,
@@ -33,7 +34,7 @@ pub struct PromptLine {
 }
 
 /// One server the connector sends data to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OriginLine {
     /// The origin, as validated by the host.
     pub origin: String,
@@ -42,7 +43,7 @@ pub struct OriginLine {
 }
 
 /// One key the connector uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KeyLine {
     /// The secret's name.
     pub name: String,
@@ -55,7 +56,7 @@ pub struct KeyLine {
 }
 
 /// A prompt for one connector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Prompt {
     /// The language of the host's text (publisher text is shown as written).
     pub language: Language,
@@ -82,7 +83,7 @@ pub struct Prompt {
 }
 
 /// Whether an artifact carries a publisher signature the host verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "signature", rename_all = "lowercase")]
 pub enum Provenance {
     /// No signature: nothing proves who built it.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where an installation stands. The database, `--json` output and messages spell it in
 /// lowercase (`pending`, `active`, `disabled`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InstallationStatus {
     /// Installed, awaiting the merchant's approval (again, after a revoke of every scope).

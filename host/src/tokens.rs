@@ -17,7 +17,7 @@ const SECRET_BYTES: usize = 32;
 pub const MAX_LABEL_CHARS: usize = 80;
 
 /// Whose business a token may touch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Principal {
     /// The platform: every merchant.
@@ -25,6 +25,7 @@ pub enum Principal {
     /// One merchant, and nothing of any other.
     Merchant {
         /// The merchant.
+        #[schema(value_type = String)]
         merchant: MerchantId,
     },
 }
@@ -40,7 +41,7 @@ impl Principal {
 }
 
 /// A token as listed: never its secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     /// The token's id (`tok_…`), for revoking or rotating it.
     pub id: String,
@@ -57,7 +58,7 @@ pub struct TokenInfo {
 }
 
 /// A token just made: the only time its secret exists outside the caller's hands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     /// The token as listed from now on.
     #[serde(flatten)]

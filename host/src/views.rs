@@ -12,9 +12,10 @@ use crate::report::{Event, InvocationReport};
 use crate::status::InstallationStatus;
 
 /// An approved scope with who approved it and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Approval {
     /// The scope.
+    #[schema(value_type = String)]
     pub scope: Scope,
     /// Who approved it.
     pub by: String,
@@ -23,11 +24,13 @@ pub struct Approval {
 }
 
 /// An installation as the platform and merchant see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Installation {
     /// Installation id.
+    #[schema(value_type = String)]
     pub id: InstallationId,
     /// The merchant.
+    #[schema(value_type = String)]
     pub merchant: MerchantId,
     /// Connector id.
     pub connector: String,
@@ -46,14 +49,18 @@ pub struct Installation {
     /// Installed at, ms since the epoch.
     pub installed_at: i64,
     /// Scopes required.
+    #[schema(value_type = Vec<String>)]
     pub required: Vec<Scope>,
     /// Scopes optional.
+    #[schema(value_type = Vec<String>)]
     pub optional: Vec<Scope>,
     /// What the merchant approved.
     pub approved: Vec<Approval>,
     /// What host calls may use right now: declared ∩ approved ∩ policy.
+    #[schema(value_type = Vec<String>)]
     pub effective: Vec<Scope>,
     /// Subscribed topics.
+    #[schema(value_type = Vec<String>)]
     pub events: Vec<Topic>,
     /// A newer version waiting for the merchant to approve the scopes it adds.
     pub pending_version: Option<String>,
@@ -62,7 +69,7 @@ pub struct Installation {
 }
 
 /// The result of an install: the new installation and the prompt to show the merchant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Installed {
     /// The installation, pending approval.
     pub installation: Installation,

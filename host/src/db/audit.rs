@@ -17,7 +17,7 @@ pub const MAX_DETAIL_CHARS: usize = 1024;
 const MAX_FIELD_CHARS: usize = 128;
 
 /// One audit line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Milliseconds since the Unix epoch.
     pub at: i64,

@@ -134,7 +134,7 @@ pub(crate) async fn transition(
 }
 
 /// What an uninstall deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     /// Keys of the connector's own storage.
     pub storage_keys: u64,

@@ -6,6 +6,7 @@ pub(crate) mod batch;
 pub mod commerce;
 pub(crate) mod data_access;
 pub(crate) mod health;
+pub mod idempotency;
 pub mod lifecycle;
 pub(crate) mod limits;
 pub(crate) mod outbox;

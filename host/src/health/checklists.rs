@@ -9,7 +9,7 @@ use crate::manifest::ConnectorKind;
 use crate::prompt_text::Language;
 
 /// A titled list of things to check, with an optional note on what to do meanwhile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Checklist {
     /// The list's heading.
     pub title: &'static str,

@@ -56,7 +56,7 @@ pub const RECENT_WINDOW: usize = 10;
 pub const DEFAULT_SYNC_DELAY_THRESHOLD_MS: i64 = 15 * 60 * 1000;
 
 /// Where an installation stands, as the merchant sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum HealthState {
     /// Installed, approved and working.
@@ -173,7 +173,7 @@ impl HealthInputs {
 }
 
 /// The health of one installation, in one language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// Where it stands.
     pub state: HealthState,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::prompt_text::Language;
 
 /// Why an integration stops working, as the merchant help centre names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// The provider is down, slow, or limiting how many requests it takes (rate limiting).

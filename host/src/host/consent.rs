@@ -21,9 +21,10 @@ use super::provenance::provenance;
 use super::upgrade::Additions;
 
 /// What waits for a merchant's approval on one installation, and the prompt that shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Waiting {
     /// The installation.
+    #[schema(value_type = String)]
     pub installation: InstallationId,
     /// Its status now (an approval leaves a disabled app disabled).
     pub status: InstallationStatus,

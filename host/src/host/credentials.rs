@@ -12,7 +12,7 @@ use crate::ids::{InstallationId, MerchantId};
 use crate::text::sanitize;
 
 /// One secret a connector declares, and whether and when it was set: never its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SecretStatus {
     /// The name the manifest declares.
     pub name: String,
@@ -38,9 +38,10 @@ pub struct SecretStatus {
 }
 
 /// A set or rotation that happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SecretChanged {
     /// The installation.
+    #[schema(value_type = String)]
     pub installation: InstallationId,
     /// The secret, as now stored.
     pub secret: SecretStatus,

@@ -23,7 +23,7 @@ use super::Host;
 const REMOVED_WINDOW_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// One connection's health, as `airlock health` and the merchant page show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AppHealth {
     /// The installation id.
     pub installation: String,

@@ -13,9 +13,10 @@ use crate::status::InstallationStatus;
 use crate::views::Installation;
 
 /// What an uninstall did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Uninstalled {
     /// The installation that is gone.
+    #[schema(value_type = String)]
     pub installation: InstallationId,
     /// Its connector.
     pub connector: String,

@@ -21,7 +21,7 @@ use crate::views::Installation;
 use super::provenance::provenance;
 
 /// What an upgrade did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Upgraded {
     /// The installation after the upgrade (its version is the new one only if applied).
     pub installation: Installation,

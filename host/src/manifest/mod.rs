@@ -29,7 +29,7 @@ pub const MAX_SECRETS: usize = 16;
 pub const MAX_SECRET_HEADERS: usize = 4;
 
 /// What kind of integration a connector is; the health view picks the merchant's checklist by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectorKind {
     /// Payment gateway.

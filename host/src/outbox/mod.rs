@@ -21,7 +21,9 @@ use crate::ids::{InstallationId, MerchantId};
 use crate::report::Event;
 
 /// Where one delivery (one event for one installation) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeliveryState {
     /// Waiting for its time (`next_at`), or for its installation to be active and not held.
@@ -82,7 +84,7 @@ impl FromStr for DeliveryState {
 }
 
 /// Why an installation's deliveries wait for the merchant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Hold {
     /// The cause's stable code (`invalid-credentials`, `permission-missing`, ...).
     pub cause: String,

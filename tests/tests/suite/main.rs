@@ -5,6 +5,7 @@
 //! is a binary of its own (`tests/memory_bomb.rs`).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod api;
 mod app_events;
 mod bounds;
 mod capabilities;
