@@ -438,6 +438,15 @@ async fn drive(
         !granted.contains(&"inventory:read".to_owned()),
         "{granted:?}"
     );
+    // Its access report flags the new scope as approved but unused, with a revoke button,
+    // and offers the report as CSV and JSON.
+    element_says(c, "report-h", "What this app accessed").await;
+    c.find(Locator::Id("revoke-unused-customers-read-contact"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("a[href$='/access.csv']"))
+        .await
+        .unwrap();
     shot(c, "3-approved").await;
 
     // Stop sharing that scope.

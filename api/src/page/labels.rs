@@ -77,8 +77,6 @@ pub(crate) struct Labels {
     pub flash_disconnected: &'static str,
     pub not_found: &'static str,
     pub failed: &'static str,
-    // Shown once the host's data-access report lands (report.rs).
-    #[allow(dead_code)]
     pub report_heading: &'static str,
     pub report_reads: &'static str,
     pub report_writes: &'static str,
@@ -86,11 +84,12 @@ pub(crate) struct Labels {
     pub report_keys: &'static str,
     pub report_nothing: &'static str,
     pub report_unused: &'static str,
-    // Shown once the host's data-access report lands (report.rs).
-    #[allow(dead_code)]
     pub report_unused_since: &'static str,
     pub download_csv: &'static str,
     pub download_json: &'static str,
+    pub report_records: &'static str,
+    pub report_requests: &'static str,
+    pub report_uses: &'static str,
 }
 
 /// The labels in `lang`.
@@ -187,6 +186,9 @@ static EN: Labels = Labels {
     report_unused_since: "unused since {date}",
     download_csv: "Download as CSV",
     download_json: "Download as JSON",
+    report_records: "{scope}: {records} records",
+    report_requests: "{origin}: {requests} requests",
+    report_uses: "{key}: used {uses} times",
 };
 
 static HI: Labels = Labels {
@@ -269,6 +271,9 @@ static HI: Labels = Labels {
     report_unused_since: "{date} से इस्तेमाल नहीं हुआ",
     download_csv: "CSV के रूप में डाउनलोड करें",
     download_json: "JSON के रूप में डाउनलोड करें",
+    report_records: "{scope}: {records} रिकॉर्ड",
+    report_requests: "{origin}: {requests} अनुरोध",
+    report_uses: "{key}: {uses} बार इस्तेमाल हुई",
 };
 
 static AS: Labels = Labels {
@@ -351,6 +356,9 @@ static AS: Labels = Labels {
     report_unused_since: "{date}ৰ পৰা ব্যৱহাৰ হোৱা নাই",
     download_csv: "CSV হিচাপে ডাউনলোড কৰক",
     download_json: "JSON হিচাপে ডাউনলোড কৰক",
+    report_records: "{scope}: {records} টা ৰেকৰ্ড",
+    report_requests: "{origin}: {requests} টা অনুৰোধ",
+    report_uses: "{key}: {uses} বাৰ ব্যৱহৃত",
 };
 
 #[cfg(test)]

@@ -60,6 +60,8 @@ pub(crate) fn router(api: ApiState) -> Router {
         .route("/m/apps/{key}/deny", axum::routing::post(actions::deny))
         .route("/m/apps/{key}/revoke", axum::routing::post(actions::revoke))
         .route("/m/apps/{key}/key", axum::routing::post(actions::write_key))
+        .route("/m/apps/{key}/access.csv", get(report::csv))
+        .route("/m/apps/{key}/access.json", get(report::json))
         .route(
             "/m/apps/{key}/disconnect",
             get(views::confirm_disconnect).post(actions::disconnect),

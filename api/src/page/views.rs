@@ -139,6 +139,8 @@ pub(crate) struct UnusedView {
     pub scope: String,
     pub title: String,
     pub since: String,
+    /// False for a required scope: only disconnecting withdraws it.
+    pub revoke: bool,
     pub revoke_text: String,
 }
 
