@@ -18,7 +18,7 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 pub const MAX_WINDOW: Duration = Duration::from_secs(400 * 86_400);
 
 /// What a merchant's apps accessed over a window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DataAccessReport {
     /// The merchant.
     pub merchant: String,
@@ -31,7 +31,7 @@ pub struct DataAccessReport {
 }
 
 /// What one app accessed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AppAccess {
     /// The installation.
     pub installation: String,
@@ -56,7 +56,7 @@ pub struct AppAccess {
 }
 
 /// Records touched under one scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ScopeUse {
     /// The scope, such as `orders:read`.
     pub scope: String,
@@ -65,7 +65,7 @@ pub struct ScopeUse {
 }
 
 /// Requests to one origin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OriginUse {
     /// The declared origin, such as `https://api.example.com`; undeclared ones are counted
     /// together under [`UNDECLARED_ORIGIN`] (their names can carry personal data).
@@ -80,7 +80,7 @@ pub struct OriginUse {
 pub const UNDECLARED_ORIGIN: &str = "(origins it does not declare)";
 
 /// Uses of one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KeyUse {
     /// The key's declared name.
     pub name: String,
@@ -89,7 +89,7 @@ pub struct KeyUse {
 }
 
 /// A granted scope the app did not use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UnusedScope {
     /// The scope.
     pub scope: String,

@@ -4,6 +4,7 @@
 
 mod apps;
 mod deliveries;
+mod report;
 mod reviews;
 mod secrets;
 mod tokens;
@@ -27,6 +28,7 @@ pub(crate) fn all() -> OpenApiRouter<ApiState> {
         .merge(secrets::routes())
         .merge(deliveries::routes())
         .merge(reviews::routes())
+        .merge(report::routes())
         .merge(tokens::routes())
 }
 

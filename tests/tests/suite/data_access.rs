@@ -146,6 +146,36 @@ async fn the_report_counts_reads_writes_origins_and_keys_and_flags_unused_scopes
                 .is_err()
         );
 
+        // Over the API: CSV for the merchant's own token; another merchant's token gets 404.
+        let host = std::sync::Arc::new(host);
+        let api = airlock_api::router(airlock_api::ApiState::new(
+            host.clone(),
+            &airlock_api::ApiConfig::default(),
+        ));
+        let own = host.create_token(Some(&m), "report", "test").await.unwrap();
+        let theirs = host
+            .create_token(Some(&other_store()), "report", "test")
+            .await
+            .unwrap();
+        let path = "/v1/merchants/demo-store/report?format=csv&days=7";
+        let (status, csv) = get(&api, path, &own.secret.to_string()).await;
+        assert_eq!(status, 200, "{csv}");
+        assert!(csv.starts_with("installation,connector"), "{csv}");
+        assert!(
+            csv.contains("\"origin\",\"http://gateway.test:8080\",\"3\""),
+            "{csv}"
+        );
+        let (status, body) = get(&api, path, &theirs.secret.to_string()).await;
+        assert_eq!(status, 404, "{body}");
+        let (status, body) = get(
+            &api,
+            "/v1/merchants/demo-store/report?days=0",
+            &own.secret.to_string(),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("\"field\":\"days\""), "{body}");
+
         // Removed within the window: still in the report, for what it read before.
         host.uninstall(&m, reader.as_str(), "owner").await.unwrap();
         let after = host.data_access(&m, None, MONTH).await.unwrap();
@@ -158,4 +188,19 @@ async fn the_report_counts_reads_writes_origins_and_keys_and_flags_unused_scopes
         );
         db.finish().await;
     }
+}
+
+/// GET `path` with `token`: the status and the body.
+async fn get(app: &axum::Router, path: &str, token: &str) -> (u16, String) {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }

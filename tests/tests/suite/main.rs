@@ -27,6 +27,7 @@ mod model;
 mod nodes;
 mod outbound;
 mod outbox;
+mod page;
 mod payments;
 mod plugins_used;
 mod polyglot;
