@@ -1,6 +1,7 @@
 //! The command line: clap definitions only, one struct per subcommand's arguments.
 
 mod author;
+mod decline;
 mod deliver;
 mod report;
 mod tokens;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use author::{Kind, NewArgs, PackArgs, WitArgs};
+pub use decline::DeclineArgs;
 pub use deliver::{
     DeliveriesCommand, DeliveryFilterArgs, DeliveryListArgs, DeliveryReplayArgs,
     DeliveryResumeArgs, DeliveryShowArgs, HealthArgs, PruneArgs, ScheduleArgs, ServeArgs,
@@ -104,6 +106,9 @@ pub enum Command {
     Install(InstallArgs),
     /// Approve what waits (named by `--digest`): all required scopes plus the optional ones named.
     Approve(ApproveArgs),
+    /// Decline what waits (named by `--digest`): a waiting upgrade is dropped and the running
+    /// version keeps working; a pending install is removed.
+    Decline(DeclineArgs),
     /// Print the prompt of what waits for approval: the waiting upgrade (only what it adds),
     /// else the installed version; with the digest `approve --digest` names.
     Prompt(TargetArgs),

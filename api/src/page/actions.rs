@@ -4,6 +4,7 @@
 //! logged or put in a notice), and disconnect (uninstall, the freed slot shown at once). Each
 //! checks the session's CSRF token first and answers with a redirect and a one-shot notice.
 
+use airlock_host::Declined;
 use airlock_host::db::secrets::SecretWrite;
 use airlock_host::grants::Scope;
 use axum::Form;
@@ -112,19 +113,59 @@ pub(crate) async fn deny(
     Path(key): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    remove(&state, &signed, &key, &form, true).await
+    if !signed.csrf_ok(field(&form, "csrf")) {
+        return expired(&signed);
+    }
+    // The form names the version the merchant was shown, as an approval does: if another
+    // version waits by now, the host refuses and the page shows what waits instead.
+    let digest = field(&form, "digest").unwrap_or_default();
+    let host = &state.api.host;
+    let name = match host.installation(&signed.merchant, &key).await {
+        Ok(app) => shown(&app.name),
+        Err(err) => return refused(&state, &signed, &key, err),
+    };
+    let by = signed.actor();
+    match host.decline(&signed.merchant, &key, digest, &by).await {
+        Ok(Declined::Install { .. }) => {
+            let l = labels(signed.lang);
+            let (slots, used) = match host.plan_slots(&signed.merchant).await {
+                Ok((_, slots, used)) => (slots, used),
+                Err(err) => return host_failure(err, signed.lang),
+            };
+            let text = fill(
+                l.flash_denied,
+                &[
+                    ("name", &name),
+                    ("used", &used.to_string()),
+                    ("slots", &slots.to_string()),
+                ],
+            );
+            state
+                .sessions
+                .flash(&signed.key, Flash { error: false, text });
+            Redirect::to("/m/apps").into_response()
+        }
+        Ok(Declined::Upgrade {
+            installation,
+            version,
+        }) => {
+            let text = fill(
+                labels(signed.lang).flash_declined,
+                &[("name", &name), ("version", &version)],
+            );
+            back(&state, &signed, installation.id.as_str(), text)
+        }
+        Err(err) => refused(&state, &signed, &key, err),
+    }
 }
 
 /// Uninstall an app after checking the form's CSRF token, and go back to the apps screen
-/// saying so: for a deny (`pending_only`), the words of a denial, and an app that is no
-/// longer pending is left alone (an active one is disconnected with its own confirmation
-/// step); otherwise the words of a disconnect, with the slot it freed.
+/// saying so, with the slot it freed.
 async fn remove(
     state: &PageState,
     signed: &Signed,
     key: &str,
     form: &[(String, String)],
-    pending_only: bool,
 ) -> Response {
     if !signed.csrf_ok(field(form, "csrf")) {
         return expired(signed);
@@ -134,9 +175,6 @@ async fn remove(
         Ok(app) => app,
         Err(err) => return refused(state, signed, key, err),
     };
-    if pending_only && app.status != airlock_host::InstallationStatus::Pending {
-        return Redirect::to(&format!("/m/apps/{}", app.id)).into_response();
-    }
     let by = signed.actor();
     if let Err(err) = host.uninstall(&signed.merchant, app.id.as_str(), &by).await {
         return refused(state, signed, key, err);
@@ -146,13 +184,8 @@ async fn remove(
         Err(err) => return host_failure(err, signed.lang),
     };
     let l = labels(signed.lang);
-    let words = if pending_only {
-        l.flash_denied
-    } else {
-        l.flash_disconnected
-    };
     let text = fill(
-        words,
+        l.flash_disconnected,
         &[
             ("name", &shown(&app.name)),
             ("used", &used.to_string()),
@@ -241,5 +274,5 @@ pub(crate) async fn disconnect(
     Path(key): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    remove(&state, &signed, &key, &form, false).await
+    remove(&state, &signed, &key, &form).await
 }

@@ -93,8 +93,10 @@ pub(crate) struct PromptView {
     pub heading: String,
     pub digest: String,
     pub approve_text: String,
-    /// The deny button's words; `None` for an upgrade (the old version keeps running).
-    pub deny_text: Option<String>,
+    /// The deny button's words: remove a pending install, or decline a waiting upgrade.
+    pub deny_text: String,
+    /// What denying does, under the button.
+    pub deny_help: &'static str,
     pub required: Vec<LineView>,
     pub optional: Vec<LineView>,
     pub events: Vec<&'static str>,
@@ -316,8 +318,16 @@ fn prompt_view(app: &Installation, waiting: &Waiting, l: &Labels) -> PromptView 
         ),
         digest: waiting.digest.clone(),
         approve_text: fill(l.approve, &values),
-        deny_text: (app.status == InstallationStatus::Pending)
-            .then(|| fill(l.deny_install, &values)),
+        deny_text: if app.status == InstallationStatus::Pending {
+            fill(l.deny_install, &values)
+        } else {
+            fill(l.decline_upgrade, &values)
+        },
+        deny_help: if app.status == InstallationStatus::Pending {
+            l.deny_install_help
+        } else {
+            l.decline_upgrade_help
+        },
         required: p.required.iter().map(|x| line(x, l)).collect(),
         optional: p.optional.iter().map(|x| line(x, l)).collect(),
         events: p.events.clone(),

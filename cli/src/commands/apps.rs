@@ -6,16 +6,16 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use airlock_host::Host;
 use airlock_host::artifact::MAX_ARTIFACT_BYTES;
 use airlock_host::grants::Scope;
 use airlock_host::ids::MerchantId;
 use airlock_host::manifest::Topic;
+use airlock_host::{Declined, Host};
 
 use super::Ctx;
 use crate::args::{
-    ApproveArgs, AuditArgs, DisableArgs, EmitArgs, EnableArgs, InstallArgs, MerchantArgs,
-    RevokeArgs, TargetArgs, UninstallArgs, UpgradeArgs,
+    ApproveArgs, AuditArgs, DeclineArgs, DisableArgs, EmitArgs, EnableArgs, InstallArgs,
+    MerchantArgs, RevokeArgs, TargetArgs, UninstallArgs, UpgradeArgs,
 };
 use crate::print;
 
@@ -78,6 +78,27 @@ pub async fn approve(host: &Host, ctx: &Ctx, args: ApproveArgs) -> Result<()> {
         .approve(&merchant, &args.installation, &digest, &scopes, &args.by)
         .await?;
     print::installation(&view, ctx.json)
+}
+
+/// `airlock decline`: drop a waiting upgrade, or remove a pending install.
+pub async fn decline(host: &Host, ctx: &Ctx, args: DeclineArgs) -> Result<()> {
+    let merchant = MerchantId::new(args.merchant);
+    let declined = host
+        .decline(&merchant, &args.installation, &args.digest, &args.by)
+        .await?;
+    print::value(&declined, ctx.json, || match &declined {
+        Declined::Install { removed } => format!(
+            "declined: {} ({}) removed, its slot freed; nothing was shared with it",
+            removed.connector, removed.installation
+        ),
+        Declined::Upgrade {
+            installation,
+            version,
+        } => format!(
+            "declined version {version} of {} ({}): version {} keeps running with its grants",
+            installation.connector, installation.id, installation.version
+        ),
+    })
 }
 
 /// `airlock prompt`: what waits for approval, its prompt, and the digest to approve it by.

@@ -90,6 +90,7 @@ async fn dispatch(host: &std::sync::Arc<Host>, ctx: &Ctx, command: Command) -> R
         Command::Init => demo::init(host, ctx).await,
         Command::Install(args) => apps::install(host, ctx, args).await,
         Command::Approve(args) => apps::approve(host, ctx, args).await,
+        Command::Decline(args) => apps::decline(host, ctx, args).await,
         Command::Prompt(args) => apps::prompt(host, ctx, args).await,
         Command::List(args) => apps::list(host, ctx, args).await,
         Command::Show(args) => apps::show(host, ctx, args).await,

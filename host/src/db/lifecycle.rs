@@ -214,6 +214,29 @@ pub(crate) async fn set_pending(
     Ok(true)
 }
 
+/// Drop the version waiting for approval (the merchant declined it); the running version
+/// stays as it was. `false`, with nothing written, when the row is no longer at `seen`.
+pub(crate) async fn clear_pending(
+    db: &Db,
+    id: &InstallationId,
+    seen: &Versions,
+) -> Result<bool, DbError> {
+    let sql = format!(
+        "UPDATE installations SET pending_digest = NULL, generation = generation + 1, \
+         updated_at = $1 WHERE id = $2 AND {}",
+        seen.condition(3)
+    );
+    let query = sqlx::query(AssertSqlSafe(sql))
+        .bind(now_ms())
+        .bind(id.as_str());
+    let done = seen
+        .bind(query)
+        .execute(&db.pool)
+        .await
+        .map_err(DbError::sql("decline an upgrade"))?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// How a version switch changes the installation's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Switch {

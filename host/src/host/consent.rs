@@ -38,6 +38,25 @@ pub struct Waiting {
     pub prompt: Prompt,
 }
 
+/// What declining what waits came to.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(tag = "declined", rename_all = "kebab-case")]
+pub enum Declined {
+    /// A pending install, declined: the app is removed and its slot freed.
+    Install {
+        /// What the removal deleted.
+        removed: super::lifecycle::Uninstalled,
+    },
+    /// A waiting upgrade, declined: it is dropped and the running version keeps working with
+    /// its grants.
+    Upgrade {
+        /// The installation as it is now.
+        installation: Box<Installation>,
+        /// The version declined.
+        version: String,
+    },
+}
+
 /// The digest (hex) that waits on `row`: the waiting upgrade's, else the running version's.
 fn waiting_digest(row: &InstallationRow) -> &str {
     row.pending_digest.as_deref().unwrap_or(&row.digest)
@@ -148,6 +167,54 @@ impl Host {
         audit::append(&self.db, &entries).await?;
         self.lift_hold(&row.id).await?;
         self.installation(merchant, row.id.as_str()).await
+    }
+
+    /// Decline what waits on an installation, named by its `digest` as for
+    /// [`Host::approve`]: a waiting upgrade is dropped (the running version and its grants stay;
+    /// the publisher may offer another); a pending install is removed, freeing its slot. An
+    /// active app with nothing waiting has nothing to decline: uninstall it instead.
+    pub async fn decline(
+        &self,
+        merchant: &MerchantId,
+        key: &str,
+        digest: &str,
+        by: &str,
+    ) -> Result<Declined, Error> {
+        let row = self.row(merchant, key).await?;
+        if digest_hex(digest) != waiting_digest(&row) {
+            return Err(self.not_waiting(merchant, &row, digest).await);
+        }
+        let Some(pending) = row.pending_digest.clone() else {
+            if row.status != InstallationStatus::Pending {
+                return Err(Error::BadTransition {
+                    installation: row.id.clone(),
+                    status: row.status,
+                    action: "decline",
+                    needs: InstallationStatus::Pending,
+                });
+            }
+            let removed = self.uninstall(merchant, row.id.as_str(), by).await?;
+            return Ok(Declined::Install { removed });
+        };
+        let version = match registry::manifest(&self.db, &pending).await? {
+            Some(manifest) => manifest.version,
+            None => "(missing)".to_owned(),
+        };
+        if !crate::db::lifecycle::clear_pending(&self.db, &row.id, &Versions::of(&row)).await? {
+            return Err(Error::Concurrent {
+                installation: row.id.clone(),
+                action: "decline",
+            });
+        }
+        let mut line = AuditEntry::new(merchant, Some(&row.id), by, "decline-upgrade");
+        line.detail = format!("version {} (sha256:{pending})", sanitize(&version, 64));
+        audit::append(&self.db, &[line]).await?;
+        self.collect_unused(&[pending.as_str()]).await;
+        let installation = Box::new(self.installation(merchant, row.id.as_str()).await?);
+        Ok(Declined::Upgrade {
+            installation,
+            version,
+        })
     }
 
     /// The refusal of an approval that named `named` while `row`'s waiting version is

@@ -26,7 +26,7 @@ mod slots;
 mod tokens;
 mod upgrade;
 
-pub use consent::Waiting;
+pub use consent::{Declined, Waiting};
 pub use credentials::{SecretChanged, SecretStatus};
 pub use deliver::{DispatchOptions, Round};
 pub use dispatch::Until;

@@ -67,6 +67,19 @@ fn csrf_field(body: &str) -> String {
     body[at..].split('"').next().unwrap_or_default().to_owned()
 }
 
+/// A bare component of connector `acme.sync` at `version` requiring `scopes`.
+fn sync_app(version: &str, scopes: &[&str]) -> Vec<u8> {
+    let mut manifest = airlock_tests::ManifestBuilder::new("acme.sync")
+        .name("Sync")
+        .publisher("Acme")
+        .version(version)
+        .kind("marketplace");
+    for scope in scopes {
+        manifest = manifest.required(scope).reason("sync");
+    }
+    manifest.artifact()
+}
+
 async fn token(host: &Host, merchant: Option<&MerchantId>) -> String {
     host.create_token(merchant, "page test", "test")
         .await
@@ -182,6 +195,38 @@ async fn the_page_refuses_forged_posts_and_other_merchants_and_ends_revoked_sess
             done.body
         );
         assert!(!effective().await.contains(&Scope::InventoryRead));
+
+        // A waiting upgrade declined from its prompt: dropped, the running version stays.
+        let v1 = sync_app("1.0.0", &["orders:read"]);
+        let installed = host.install(&m, &v1, "test").await.unwrap().installation;
+        let sync = installed.id.clone();
+        host.approve(&m, sync.as_str(), &installed.digest, &[], "owner")
+            .await
+            .unwrap();
+        let v2 = sync_app("2.0.0", &["orders:read", "customers:read"]);
+        let offered = host
+            .upgrade(&m, sync.as_str(), &v2, "publisher", Default::default())
+            .await
+            .unwrap();
+        let page = send(&app, "GET", &format!("/m/apps/{sync}"), &session, "").await;
+        assert!(page.body.contains("Decline version 2.0.0"), "{}", page.body);
+        let deny = format!("csrf={csrf}&digest={}", offered.digest.replace(':', "%3A"));
+        let done = send(
+            &app,
+            "POST",
+            &format!("/m/apps/{sync}/deny"),
+            &session,
+            &deny,
+        )
+        .await;
+        assert!(
+            done.status.is_redirection(),
+            "{}: {}",
+            done.status,
+            done.body
+        );
+        let now = host.installation(&m, sync.as_str()).await.unwrap();
+        assert_eq!((now.version.as_str(), now.pending_digest), ("1.0.0", None));
 
         // Another merchant's app is not found, as if it did not exist.
         let theirs = install_probe(&host, &other_store(), &[Scope::OrdersRead]).await;

@@ -4,7 +4,7 @@
 use airlock_host::grants::Scope;
 use airlock_host::manifest::Topic;
 use airlock_host::prompt::Language;
-use airlock_host::{CallResult, Error, Host};
+use airlock_host::{CallResult, Declined, Error, Host};
 use airlock_tests::{ManifestBuilder, TestDb, TestHost, demo_store, plugins, wasm};
 
 /// The bare test component carrying a manifest of `version` with these scopes.
@@ -323,6 +323,78 @@ async fn a_replaced_waiting_upgrade_voids_its_prompt_and_approve_names_what_wait
             .unwrap();
         assert_eq!(approved.version, "1.3.0");
         assert!(approved.effective.contains(&Scope::CustomersRead));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_declined_upgrade_is_dropped_and_a_declined_install_frees_its_slot() {
+    for db in TestDb::all().await {
+        let host = TestHost::new(&db).build().await;
+        let m = demo_store();
+        let id = installed(&host, &["orders:read"], &[], &[]).await;
+        let wider = app("2.0.0", "Acme", &["orders:read", "customers:read"], &[]);
+        let offered = host
+            .upgrade(&m, &id, &wider, "publisher", Language::En)
+            .await
+            .unwrap();
+        assert!(!offered.applied);
+        // Declining names what waits, like approving.
+        let running = host.installation(&m, &id).await.unwrap().digest;
+        let wrong = host.decline(&m, &id, &running, "owner").await.unwrap_err();
+        assert!(matches!(wrong, Error::NotWaiting { .. }), "{wrong}");
+        let declined = host
+            .decline(&m, &id, &offered.digest, "owner")
+            .await
+            .unwrap();
+        let Declined::Upgrade {
+            installation,
+            version,
+        } = declined
+        else {
+            panic!("{declined:?}")
+        };
+        assert_eq!(version, "2.0.0");
+        assert_eq!(installation.version, "1.0.0");
+        assert_eq!(installation.pending_digest, None);
+        assert_eq!(installation.effective, [Scope::OrdersRead]);
+        // Nothing waits now: approving the declined version is refused, and so is declining
+        // the running one (uninstall is the way to remove an active app).
+        let late = host
+            .approve(&m, &id, &offered.digest, &[], "owner")
+            .await
+            .unwrap_err();
+        assert!(matches!(late, Error::NotWaiting { .. }), "{late}");
+        let active = host.decline(&m, &id, &running, "owner").await.unwrap_err();
+        assert!(matches!(active, Error::BadTransition { .. }), "{active}");
+        let report = host
+            .invoke(&m, &id, Topic::OrderCreated, "ord_1001")
+            .await
+            .unwrap();
+        assert!(
+            !matches!(report.result, CallResult::Aborted { .. }),
+            "{report:?}"
+        );
+
+        // A pending install declined: removed, its slot free again.
+        let (_, _, used_before) = host.plan_slots(&m).await.unwrap();
+        let other = ManifestBuilder::new("acme.other")
+            .name("Other")
+            .publisher("Acme")
+            .version("1.0.0")
+            .kind("analytics")
+            .required("orders:read")
+            .reason("sync")
+            .artifact();
+        let pending = host.install(&m, &other, "test").await.unwrap().installation;
+        let declined = host
+            .decline(&m, pending.id.as_str(), &pending.digest, "owner")
+            .await
+            .unwrap();
+        assert!(matches!(declined, Declined::Install { .. }), "{declined:?}");
+        let (_, _, used_after) = host.plan_slots(&m).await.unwrap();
+        assert_eq!(used_after, used_before);
+        assert!(host.installation(&m, pending.id.as_str()).await.is_err());
         db.finish().await;
     }
 }
