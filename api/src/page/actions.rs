@@ -127,23 +127,7 @@ pub(crate) async fn deny(
     let by = signed.actor();
     match host.decline(&signed.merchant, &key, digest, &by).await {
         Ok(Declined::Install { .. }) => {
-            let l = labels(signed.lang);
-            let (slots, used) = match host.plan_slots(&signed.merchant).await {
-                Ok((_, slots, used)) => (slots, used),
-                Err(err) => return host_failure(err, signed.lang),
-            };
-            let text = fill(
-                l.flash_denied,
-                &[
-                    ("name", &name),
-                    ("used", &used.to_string()),
-                    ("slots", &slots.to_string()),
-                ],
-            );
-            state
-                .sessions
-                .flash(&signed.key, Flash { error: false, text });
-            Redirect::to("/m/apps").into_response()
+            gone(&state, &signed, labels(signed.lang).flash_denied, &name).await
         }
         Ok(Declined::Upgrade {
             installation,
@@ -179,19 +163,23 @@ async fn remove(
     if let Err(err) = host.uninstall(&signed.merchant, app.id.as_str(), &by).await {
         return refused(state, signed, key, err);
     }
-    let (slots, used) = match host.plan_slots(&signed.merchant).await {
+    let words = labels(signed.lang).flash_disconnected;
+    gone(state, signed, words, &shown(&app.name)).await
+}
+
+/// Back to the apps screen after an app was removed, saying `words` with the plan's slots as
+/// they are now (the freed one shown at once).
+async fn gone(state: &PageState, signed: &Signed, words: &str, name: &str) -> Response {
+    let (slots, used) = match state.api.host.plan_slots(&signed.merchant).await {
         Ok((_, slots, used)) => (slots, used),
         Err(err) => return host_failure(err, signed.lang),
     };
-    let l = labels(signed.lang);
-    let text = fill(
-        l.flash_disconnected,
-        &[
-            ("name", &shown(&app.name)),
-            ("used", &used.to_string()),
-            ("slots", &slots.to_string()),
-        ],
-    );
+    let values = [
+        ("name", name),
+        ("used", &used.to_string()),
+        ("slots", &slots.to_string()),
+    ];
+    let text = fill(words, &values);
     state
         .sessions
         .flash(&signed.key, Flash { error: false, text });
