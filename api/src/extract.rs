@@ -3,7 +3,7 @@
 //! answer to a route that does not exist.
 
 use airlock_host::artifact::MAX_ARTIFACT_BYTES;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -11,57 +11,89 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// A JSON request body, refused with a typed 400/413/415 that names the field at fault.
+/// A JSON request body, refused with a typed 400/413/415 that names the field at fault. A
+/// number with no fractional part (`5.0`) counts as the integer it is, as JSON Schema says.
 #[derive(Debug, Clone)]
 pub struct Body<T>(pub T);
+
+/// Largest JSON body read (axum's default limit).
+const MAX_JSON: usize = 2 * 1024 * 1024;
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(json_rejection(&rejection)),
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let json =
+            media_type(&req).is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
         }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON)
+            .await
+            .map_err(|_| too_large(MAX_JSON))?;
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-json",
+                format!("the body is not JSON: {}", shown(&err.to_string())),
+            )
+        })?;
+        integral(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Body)
+            .map_err(|err| data_error(&err.path().to_string(), &err.inner().to_string()))
     }
 }
 
-/// The typed error of a JSON body axum refused.
-fn json_rejection(rejection: &JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::JsonDataError(err) => {
-            // axum reads bodies through serde_path_to_error: "…target type: PATH: CAUSE".
-            let text = err.body_text();
-            let detail = text
-                .split_once("target type: ")
-                .map_or(text.as_str(), |(_, rest)| rest);
-            let (path, cause) = detail.split_once(": ").unwrap_or(("", detail));
-            let field = match path {
-                "" | "." => unknown_field(cause),
-                path => Some(path.to_owned()),
-            };
-            let err = ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-field",
-                format!("the JSON body does not fit: {}", shown(detail)),
-            );
-            match field {
-                Some(field) => err.field(&field),
-                None => err,
+/// The request's media type (`Content-Type` without parameters), lowercase.
+fn media_type(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+}
+
+/// Whole numbers written with a fraction (`5.0`) as the integers they are.
+fn integral(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            // A whole f64 in range converts exactly; beyond it, it stays a float and is refused.
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+            {
+                if (0.0..1.8e19).contains(&f) {
+                    *value = serde_json::Value::from(f as u64);
+                } else if (-9.2e18..0.0).contains(&f) {
+                    *value = serde_json::Value::from(f as i64);
+                }
             }
         }
-        JsonRejection::JsonSyntaxError(err) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-json",
-            format!("the body is not JSON: {}", shown(&err.body_text())),
-        ),
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "send the body as JSON with `Content-Type: application/json`",
-        ),
-        // A body over the limit, or one that could not be read.
-        _ => too_large(2 * 1024 * 1024),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral),
+        _ => {}
+    }
+}
+
+/// 400 for a body that is JSON but does not fit: the field at `path` (or, at the top, the
+/// field the cause names).
+fn data_error(path: &str, cause: &str) -> ApiError {
+    let field = match path {
+        "" | "." => unknown_field(cause),
+        path => Some(path.to_owned()),
+    };
+    let err = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-field",
+        format!("the JSON body does not fit: {}", shown(cause)),
+    );
+    match field {
+        Some(field) => err.field(&field),
+        None => err,
     }
 }
 
@@ -146,14 +178,8 @@ impl<S: Send + Sync> FromRequest<S> for Artifact {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase());
         if !matches!(
-            content_type.as_deref(),
+            media_type(&req).as_deref(),
             Some("application/wasm" | "application/octet-stream")
         ) {
             return Err(ApiError::new(

@@ -63,42 +63,54 @@ pub struct SerdeDuration {
     nanos: u32,
 }
 
-/// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default.
+/// Per-plan or per-connector changes to [`Limits`]: each field set replaces the default. The
+/// API takes at most 2^31 - 1 for `u32` fields and 9.2e18 for the others, as its document says.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitOverrides {
     /// Deadline, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub deadline_ms: Option<u64>,
     /// Instructions per call.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub fuel: Option<u64>,
     /// Linear memory, in bytes (never above the host's own cap, which sizes its pool).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub memory_bytes: Option<usize>,
     /// Table elements (never above the host's own cap).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub table_elements: Option<usize>,
     /// Host calls.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 2147483647)]
     pub max_host_calls: Option<u32>,
     /// Outbound requests.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 2147483647)]
     pub max_outbound_requests: Option<u32>,
     /// Output bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub max_output_bytes: Option<u64>,
     /// Input bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub max_input_bytes: Option<u64>,
     /// Concurrent invocations per installation.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 2147483647)]
     pub max_concurrent: Option<u32>,
     /// Storage bytes per installation.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub storage_bytes: Option<u64>,
     /// Storage keys per installation.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 9.2e18)]
     pub storage_keys: Option<u64>,
 }
 

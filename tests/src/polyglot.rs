@@ -116,27 +116,54 @@ pub fn componentize_py() -> Option<PathBuf> {
     }
     let dir = cache_root().join(format!("toolchains/componentize-py-{COMPONENTIZE_PY}"));
     install(&dir, |staging| {
-        let requirements = staging.join("requirements.txt");
-        std::fs::write(
+        let requirements = template_file(Language::Python, "requirements.txt");
+        venv(
+            staging,
             &requirements,
-            template_file(Language::Python, "requirements.txt"),
-        )
-        .unwrap();
-        run(
-            Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(staging.join("venv")),
-            "python3 -m venv",
-        );
-        run(
-            Command::new(staging.join("venv/bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .args(["--require-hashes", "-r"])
-                .arg(&requirements),
-            "pip install componentize-py",
+            &["--require-hashes"],
+            "componentize-py",
         );
     });
     Some(dir.join("venv/bin/componentize-py"))
+}
+
+/// The pinned schemathesis (the API fuzz test's), installed in a venv with pip from
+/// `tests/schemathesis-requirements.txt` (every package pinned) the first time; `None` (skip)
+/// without python3.
+pub fn schemathesis() -> Option<PathBuf> {
+    if !tool_present("python3") {
+        return None;
+    }
+    let requirements = include_str!("../schemathesis-requirements.txt");
+    let pin = requirements
+        .lines()
+        .find_map(|l| l.strip_prefix("schemathesis=="))
+        .expect("schemathesis is pinned");
+    let dir = cache_root().join(format!("toolchains/schemathesis-{pin}"));
+    install(&dir, |staging| {
+        venv(staging, requirements, &[], "schemathesis")
+    });
+    Some(dir.join("venv/bin/schemathesis"))
+}
+
+/// A venv in `staging/venv` with `requirements` installed by pip (`flags` added).
+fn venv(staging: &Path, requirements: &str, flags: &[&str], what: &str) {
+    let file = staging.join("requirements.txt");
+    std::fs::write(&file, requirements).unwrap();
+    run(
+        Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(staging.join("venv")),
+        "python3 -m venv",
+    );
+    run(
+        Command::new(staging.join("venv/bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(flags)
+            .arg("-r")
+            .arg(&file),
+        &format!("pip install {what}"),
+    );
 }
 
 /// Install into `dir` once, under a lock, marked complete by a file written last: an

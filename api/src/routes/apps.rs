@@ -49,6 +49,12 @@ impl Lang {
     }
 }
 
+/// A component's bytes, as an upload's body (for the document: the handler reads them raw).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ComponentBytes(Vec<u8>);
+
 /// `{merchant}`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -67,16 +73,53 @@ pub struct AppPath {
     pub app: String,
 }
 
+/// A data scope, as manifests and prompts spell it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum ScopeName {
+    /// Read orders.
+    #[serde(rename = "orders:read")]
+    OrdersRead,
+    /// Change order status.
+    #[serde(rename = "orders:write")]
+    OrdersWrite,
+    /// Read customers without contact details.
+    #[serde(rename = "customers:read")]
+    CustomersRead,
+    /// Customers' name, email, phone and address.
+    #[serde(rename = "customers:read-contact")]
+    CustomersReadContact,
+    /// Read stock levels.
+    #[serde(rename = "inventory:read")]
+    InventoryRead,
+    /// Adjust stock levels.
+    #[serde(rename = "inventory:write")]
+    InventoryWrite,
+}
+
+impl From<ScopeName> for Scope {
+    fn from(name: ScopeName) -> Scope {
+        match name {
+            ScopeName::OrdersRead => Scope::OrdersRead,
+            ScopeName::OrdersWrite => Scope::OrdersWrite,
+            ScopeName::CustomersRead => Scope::CustomersRead,
+            ScopeName::CustomersReadContact => Scope::CustomersReadContact,
+            ScopeName::InventoryRead => Scope::InventoryRead,
+            ScopeName::InventoryWrite => Scope::InventoryWrite,
+        }
+    }
+}
+
 /// An approval of what waits on an app.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveRequest {
     /// The digest of the version the merchant was shown (`sha256:…`, the prompt's `digest`):
     /// refused with 409 `not-waiting` if something else waits by now.
+    #[schema(pattern = "^(sha256:)?[0-9a-fA-F]{64}$")]
     pub digest: String,
     /// Optional scopes the merchant chose (required ones are always approved).
     #[serde(default)]
-    pub optional: Vec<String>,
+    pub optional: Vec<ScopeName>,
 }
 
 /// A withdrawal of one optional scope, or (no scope) of every approval.
@@ -85,19 +128,7 @@ pub struct ApproveRequest {
 pub struct RevokeRequest {
     /// The optional scope to withdraw; absent: withdraw everything (the app keeps its slot and
     /// waits for a new approval).
-    pub scope: Option<String>,
-}
-
-/// Scopes as the request spelled them, or a 400 naming `field`.
-fn scopes(names: &[String], field: &str) -> Result<Vec<Scope>, ApiError> {
-    names
-        .iter()
-        .map(|s| {
-            s.trim()
-                .parse::<Scope>()
-                .map_err(|e| ApiError::bad_field(field, e.to_string()))
-        })
-        .collect()
+    pub scope: Option<ScopeName>,
 }
 
 /// A merchant's apps.
@@ -121,7 +152,7 @@ pub(crate) async fn list(
 /// prompt to show the merchant.
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/apps", tag = "apps",
     params(MerchantPath, Lang, IdempotencyKey),
-    request_body(content(("application/wasm"), ("application/octet-stream")),
+    request_body(content((ComponentBytes = "application/wasm"), (ComponentBytes = "application/octet-stream")),
         description = "The component (with its manifest section), at most 32 MiB"),
     responses((status = 201, description = "Installed, pending approval", body = Installed), Writes))]
 pub(crate) async fn install(
@@ -197,7 +228,7 @@ pub(crate) async fn approve(
     Body(request): Body<ApproveRequest>,
 ) -> Result<Json<Installation>, ApiError> {
     let merchant = caller.merchant(&merchant)?;
-    let optional = scopes(&request.optional, "optional")?;
+    let optional: Vec<Scope> = request.optional.into_iter().map(Scope::from).collect();
     let view = state
         .host
         .approve(&merchant, &app, &request.digest, &optional, &caller.actor())
@@ -220,8 +251,7 @@ pub(crate) async fn revoke(
     let host = &state.host;
     let view = match request.scope {
         Some(scope) => {
-            let scope = scopes(&[scope], "scope")?.remove(0);
-            host.revoke_scope(&merchant, &app, scope, &caller.actor())
+            host.revoke_scope(&merchant, &app, scope.into(), &caller.actor())
                 .await?
         }
         None => host.revoke_all(&merchant, &app, &caller.actor()).await?,
@@ -233,7 +263,7 @@ pub(crate) async fn revoke(
 /// else it waits for approval (the answer has the prompt of what it adds).
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/apps/{app}/upgrade", tag = "apps",
     params(AppPath, Lang, IdempotencyKey),
-    request_body(content(("application/wasm"), ("application/octet-stream")),
+    request_body(content((ComponentBytes = "application/wasm"), (ComponentBytes = "application/octet-stream")),
         description = "The new version's component, at most 32 MiB"),
     responses((status = 200, description = "What the upgrade did", body = Upgraded), Writes))]
 pub(crate) async fn upgrade(

@@ -119,8 +119,12 @@ pub struct DeliveryDetail {
 #[serde(deny_unknown_fields)]
 pub struct EmitRequest {
     /// The topic, such as `order.created`.
+    #[schema(
+        pattern = "^(order\\.(created|paid|fulfilled|cancelled)|customer\\.created|inventory\\.changed|app\\.(installed|uninstalled))$"
+    )]
     pub topic: String,
-    /// The record it is about (1 to 128 bytes, no control characters).
+    /// The record it is about: 1 to 128 printable ASCII characters.
+    #[schema(pattern = "^[ -~]{1,128}$")]
     pub subject_id: String,
 }
 
@@ -188,6 +192,13 @@ pub(crate) async fn emit(
         .topic
         .parse()
         .map_err(|e: String| ApiError::bad_field("topic", e))?;
+    let subject = &request.subject_id;
+    if !(1..=128).contains(&subject.len()) || !subject.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(ApiError::bad_field(
+            "subject_id",
+            "subject_id must be 1 to 128 printable ASCII characters",
+        ));
+    }
     let event = state
         .host
         .emit(&merchant, topic, &request.subject_id)
@@ -250,7 +261,8 @@ pub(crate) async fn show(
 }
 
 /// Queue finished deliveries again (dead ones; with `all`, delivered ones too): one by id, or
-/// every one matching the filters. At least one of `id`, `installation`, `since`, `event`.
+/// every one matching the filters (none: every dead delivery of the merchant). Event ids are
+/// unchanged, so a connector that deduplicates on them stays correct.
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/deliveries/replay", tag = "deliveries",
     params(MerchantPath, IdempotencyKey),
     request_body = ReplayRequest,
@@ -262,17 +274,6 @@ pub(crate) async fn replay(
     Body(request): Body<ReplayRequest>,
 ) -> Result<Json<Replayed>, ApiError> {
     let merchant = caller.merchant(&merchant)?;
-    if request.id.is_none()
-        && request.installation.is_none()
-        && request.since.is_none()
-        && request.event.is_none()
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-request",
-            "say which deliveries to replay: `id`, `installation`, `event` or `since`",
-        ));
-    }
     let mut filter = filter(
         &state.host,
         &merchant,

@@ -36,7 +36,12 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
-    /// Who or what uses it (1 to 80 printable characters).
+    /// Who or what uses it: 1 to 80 characters, no control characters, not starting or
+    /// ending with a space.
+    #[schema(
+        max_length = 80,
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
+    )]
     pub label: String,
     /// The merchant it acts for; absent: a platform token (everything).
     pub merchant: Option<String>,
@@ -91,6 +96,18 @@ pub(crate) async fn create(
     Body(request): Body<CreateToken>,
 ) -> Result<Response, ApiError> {
     caller.platform()?;
+    let label = &request.label;
+    let edge = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+    if label.chars().count() > 80
+        || label.chars().any(char::is_control)
+        || !edge(label.chars().next())
+        || !edge(label.chars().last())
+    {
+        return Err(ApiError::bad_field(
+            "label",
+            "label must be 1 to 80 characters, without control characters or spaces at either end",
+        ));
+    }
     let merchant = request.merchant.map(MerchantId::new);
     let issued = state
         .host
@@ -139,6 +156,28 @@ fn issued_answer(status: StatusCode, issued: IssuedToken) -> Response {
     response
 }
 
+/// Nothing when every override is within the maximum the document gives it (`u32` fields:
+/// int32's, the others 9.2e18, below int64's); else a 400 naming the field.
+fn in_range(overrides: &LimitOverrides) -> Result<(), ApiError> {
+    const INT32: [&str; 3] = ["max_host_calls", "max_outbound_requests", "max_concurrent"];
+    let value = serde_json::to_value(overrides).unwrap_or_default();
+    for (field, n) in value.as_object().into_iter().flatten() {
+        let max = if INT32.contains(&field.as_str()) {
+            i32::MAX as u64
+        } else {
+            // The document's maximum for the others (a round number below i64::MAX).
+            9_200_000_000_000_000_000
+        };
+        if n.as_u64().is_some_and(|n| n > max) {
+            return Err(ApiError::bad_field(
+                field,
+                format!("{field} must be at most {max}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Override the per-call limits of every merchant on a plan (an empty body clears them).
 #[utoipa::path(put, path = "/v1/plans/{plan}/limits", tag = "limits",
     params(("plan" = String, Path, description = "The plan's id")),
@@ -151,6 +190,7 @@ pub(crate) async fn plan_limits(
     Body(overrides): Body<LimitOverrides>,
 ) -> Result<Json<LimitsSet>, ApiError> {
     caller.platform()?;
+    in_range(&overrides)?;
     state
         .host
         .set_plan_limits(&plan, &overrides, &caller.actor())
@@ -174,6 +214,7 @@ pub(crate) async fn connector_limits(
     Body(overrides): Body<LimitOverrides>,
 ) -> Result<Json<LimitsSet>, ApiError> {
     caller.platform()?;
+    in_range(&overrides)?;
     state
         .host
         .set_connector_limits(&publisher, &connector, &overrides, &caller.actor())
