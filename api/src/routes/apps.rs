@@ -4,7 +4,7 @@
 
 use airlock_host::grants::Scope;
 use airlock_host::prompt::Language;
-use airlock_host::{Installation, Installed, Uninstalled, Upgraded, Waiting};
+use airlock_host::{Declined, Installation, Installed, Uninstalled, Upgraded, Waiting};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,6 +28,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(show, uninstall))
         .routes(routes!(prompt))
         .routes(routes!(approve))
+        .routes(routes!(decline))
         .routes(routes!(revoke))
         .routes(routes!(upgrade))
         .routes(routes!(disable))
@@ -120,6 +121,16 @@ pub struct ApproveRequest {
     /// Optional scopes the merchant chose (required ones are always approved).
     #[serde(default)]
     pub optional: Vec<ScopeName>,
+}
+
+/// The merchant's "no" to what waits on an app.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineRequest {
+    /// The digest of the version declined (`sha256:…`, the prompt's `digest`): refused with
+    /// 409 `not-waiting` if something else waits by now.
+    #[schema(pattern = "^(sha256:)?[0-9a-fA-F]{64}$")]
+    pub digest: String,
 }
 
 /// A withdrawal of one optional scope, or (no scope) of every approval.
@@ -234,6 +245,26 @@ pub(crate) async fn approve(
         .approve(&merchant, &app, &request.digest, &optional, &caller.actor())
         .await?;
     Ok(Json(view))
+}
+
+/// Decline what waits, named by its digest: a waiting upgrade is dropped (the running version
+/// keeps its grants); a pending install is removed, freeing its slot.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/apps/{app}/decline", tag = "apps",
+    params(AppPath, IdempotencyKey),
+    request_body = DeclineRequest,
+    responses((status = 200, description = "What declining came to", body = Declined), Writes))]
+pub(crate) async fn decline(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Params(AppPath { merchant, app }): Params<AppPath>,
+    Body(request): Body<DeclineRequest>,
+) -> Result<Json<Declined>, ApiError> {
+    let merchant = caller.merchant(&merchant)?;
+    let declined = state
+        .host
+        .decline(&merchant, &app, &request.digest, &caller.actor())
+        .await?;
+    Ok(Json(declined))
 }
 
 /// Withdraw one optional scope, or every approval.
