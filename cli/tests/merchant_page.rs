@@ -15,17 +15,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use airlock_tests::ManifestBuilder;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::Value;
 
-use common::{SHIP_ON_PAYMENT_WASM, command, text};
+use common::{Running, SHIP_ON_PAYMENT_WASM, command, serve_listening, text};
 
 /// The example WhatsApp order notifier (two optional scopes), built by this crate's build script.
 const ORDER_NOTIFIER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/order_notifier.wasm"));
@@ -95,39 +95,6 @@ fn json(args: &[&str]) -> Value {
         text(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `airlock serve --listen 127.0.0.1:0` and read the address it prints.
-fn serve(db: &str) -> (Running, String) {
-    let mut child = command(&["serve", "--db", db, "--listen", "127.0.0.1:0"])
-        .env("AIRLOCK_VAULT_KEY", VAULT_KEY)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start airlock serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("merchant page on ").nth(1) {
-                let _ = tx.send(addr.trim().to_owned());
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve prints its address");
-    (Running(child), url)
 }
 
 /// Start chromedriver on a free port and wait until it answers.
@@ -220,9 +187,16 @@ async fn notice(c: &Client) -> String {
     }
 }
 
-/// The element with id `id` says `words`.
+/// The element with id `id` says `words` (waiting for it: a click returns when the form is
+/// sent, not when the next page has loaded).
 async fn element_says(c: &Client, id: &str, words: &str) {
-    let said = c.find(Locator::Id(id)).await.unwrap().text().await.unwrap();
+    let found = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id(id))
+        .await;
+    let found = found.unwrap_or_else(|e| panic!("no #{id} ({e})"));
+    let said = found.text().await.unwrap();
     assert!(said.contains(words), "expected `{words}` in #{id}: {said}");
 }
 
@@ -353,7 +327,7 @@ async fn a_merchant_approves_revokes_rotates_and_disconnects_in_a_real_browser()
         "page",
     ]);
     let platform_token = json(&["tokens", "create", "--db", &db, "--label", "ops"]);
-    let (_serve, base) = serve(&db);
+    let (_serve, base) = serve_listening(&db, &[], &[("AIRLOCK_VAULT_KEY", VAULT_KEY)]);
     let (_driver, driver_url) = chromedriver();
     let c = browser(&driver_url).await;
     let result = drive(&c, &db, &base, &merchant_token, &platform_token).await;
@@ -377,16 +351,8 @@ async fn drive(
     // The merchant token does.
     type_into(c, "#token", merchant["secret"].as_str().unwrap()).await;
     click(c, "#sign-in").await;
+    element_says(c, "slots", "3 of 3 app slots used").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/m/apps");
-    assert!(
-        c.find(Locator::Id("slots"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-            .contains("3 of 3 app slots used")
-    );
 
     // The hostile name is text: escaped in the source, no script element, no alert.
     let source = c.source().await.unwrap();
