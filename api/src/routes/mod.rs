@@ -4,6 +4,7 @@
 
 mod apps;
 mod deliveries;
+mod operate;
 mod report;
 mod reviews;
 mod secrets;
@@ -29,6 +30,7 @@ pub(crate) fn all() -> OpenApiRouter<ApiState> {
         .merge(deliveries::routes())
         .merge(reviews::routes())
         .merge(report::routes())
+        .merge(operate::routes())
         .merge(tokens::routes())
 }
 

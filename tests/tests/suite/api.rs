@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// A router over `host` allowing `burst` requests per token at once.
-fn api(host: &Arc<Host>, burst: u32) -> Router {
+pub(crate) fn api(host: &Arc<Host>, burst: u32) -> Router {
     let rate = RateLimit {
         per_second: 0.01,
         burst,
@@ -26,15 +26,15 @@ fn api(host: &Arc<Host>, burst: u32) -> Router {
 }
 
 /// An answer: status, headers we look at, and the JSON body (Null when empty).
-struct Answer {
-    status: StatusCode,
-    replayed: bool,
-    json: Value,
-    text: String,
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub replayed: bool,
+    pub json: Value,
+    pub text: String,
 }
 
 /// Send one request: `body` is JSON unless `raw` bytes are given.
-async fn call(
+pub(crate) async fn call(
     app: &Router,
     method: &str,
     path: &str,
@@ -66,11 +66,11 @@ async fn call(
     }
 }
 
-async fn get(app: &Router, path: &str, token: &str) -> Answer {
+pub(crate) async fn get(app: &Router, path: &str, token: &str) -> Answer {
     call(app, "GET", path, Some(token), &[], None).await
 }
 
-async fn post_json(app: &Router, path: &str, token: &str, body: Value) -> Answer {
+pub(crate) async fn post_json(app: &Router, path: &str, token: &str, body: Value) -> Answer {
     let json = [("content-type", "application/json")];
     call(
         app,
@@ -83,13 +83,13 @@ async fn post_json(app: &Router, path: &str, token: &str, body: Value) -> Answer
     .await
 }
 
-async fn upload(app: &Router, path: &str, token: &str, bytes: Vec<u8>) -> Answer {
+pub(crate) async fn upload(app: &Router, path: &str, token: &str, bytes: Vec<u8>) -> Answer {
     let wasm = [("content-type", "application/wasm")];
     call(app, "POST", path, Some(token), &wasm, Some(bytes.into())).await
 }
 
 /// A platform token's secret.
-async fn platform(host: &Host) -> String {
+pub(crate) async fn platform(host: &Host) -> String {
     host.create_token(None, "api test", "test")
         .await
         .unwrap()

@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod api;
+mod api_operate;
 mod app_events;
 mod bounds;
 mod capabilities;
