@@ -139,7 +139,8 @@ fn classify(err: &Error) -> (StatusCode, &'static str, Option<&'static str>) {
         Error::Token(TokenError::BadLabel(_)) => (S::BAD_REQUEST, "invalid-field", Some("label")),
         Error::NotOptional { .. } => (S::BAD_REQUEST, "not-optional", Some("optional")),
         Error::RequiredScope { .. } => (S::BAD_REQUEST, "required-scope", Some("scope")),
-        Error::BadKey(_) => (S::BAD_REQUEST, "invalid-field", Some("key")),
+        // Well-formed hex that is not a point on the curve: no schema can say so.
+        Error::BadKey(_) => (S::UNPROCESSABLE_ENTITY, "invalid-key", Some("public_key")),
         Error::BadSubject => (S::BAD_REQUEST, "invalid-field", Some("subject_id")),
         Error::PlanLimit { .. } => (S::CONFLICT, "plan-limit", None),
         Error::AlreadyInstalled { .. } => (S::CONFLICT, "already-installed", None),

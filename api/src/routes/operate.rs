@@ -7,6 +7,7 @@ use airlock_host::CallResult;
 use airlock_host::outbox::RetrySchedule;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -75,6 +76,7 @@ pub(crate) async fn check(
 pub struct ScheduleRequest {
     /// Seconds between tries such as `5,300,1800`, or `standard`, `shopify`, or `default`
     /// (the host's own).
+    #[schema(pattern = "^ *(default|standard|shopify|[0-9]+( *, *[0-9]+)*) *$")]
     pub schedule: String,
 }
 
@@ -99,6 +101,13 @@ pub(crate) async fn retry_schedule(
     Body(request): Body<ScheduleRequest>,
 ) -> Result<Json<ScheduleSet>, ApiError> {
     caller.platform()?;
+    if !well_formed(&request.schedule) {
+        return Err(ApiError::bad_field(
+            "schedule",
+            "write seconds between tries, comma separated (such as `5,300,1800`), or \
+             `standard`, `shopify` or `default`",
+        ));
+    }
     let schedule = match request.schedule.trim() {
         "default" => None,
         "standard" => Some(RetrySchedule::standard()),
@@ -106,7 +115,15 @@ pub(crate) async fn retry_schedule(
         seconds => Some(
             seconds
                 .parse::<RetrySchedule>()
-                .map_err(|e| ApiError::bad_field("schedule", e.to_string()))?,
+                // Written right but refused (too many tries, a delay too long): 422.
+                .map_err(|e| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid-schedule",
+                        e.to_string(),
+                    )
+                    .field("schedule")
+                })?,
         ),
     };
     state
@@ -120,6 +137,18 @@ pub(crate) async fn retry_schedule(
         plan: airlock_host::text::sanitize(&plan, 64),
         delays_secs,
     }))
+}
+
+/// Whether `text` has the schedule's documented form (its schema pattern): a preset, or whole
+/// numbers separated by commas.
+fn well_formed(text: &str) -> bool {
+    let text = text.trim_matches(' ');
+    matches!(text, "default" | "standard" | "shopify")
+        || (!text.is_empty()
+            && text.split(',').all(|n| {
+                let n = n.trim_matches(' ');
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            }))
 }
 
 /// A publisher's ed25519 public key to trust.

@@ -68,6 +68,17 @@ async fn a_health_check_runs_on_demand_and_only_the_platform_sets_schedules_keys
         let bad = put(token.clone(), json!({ "schedule": "soon" }).to_string()).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
         assert_eq!(bad.json["field"], "schedule");
+        let long = put(
+            token.clone(),
+            json!({ "schedule": "99999999999" }).to_string(),
+        )
+        .await;
+        assert_eq!(
+            long.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            long.text
+        );
 
         let key = json!({ "public_key": "00".repeat(31) });
         let short = post_json(&app, "/v1/publishers/acme/keys", &token, key).await;
