@@ -1,6 +1,6 @@
 //! The page's POSTs: approve what waits (naming the digest the merchant was shown, with the
-//! optional scopes ticked), deny a pending install (it is uninstalled), stop sharing one
-//! optional scope, set or replace an API key (the value only in the POST body, never echoed,
+//! optional scopes ticked), deny it (a pending install is removed, a waiting upgrade
+//! dropped), stop sharing one optional scope, set or replace an API key (the value only in the POST body, never echoed,
 //! logged or put in a notice), and disconnect (uninstall, the freed slot shown at once). Each
 //! checks the session's CSRF token first and answers with a redirect and a one-shot notice.
 
@@ -105,8 +105,8 @@ pub(crate) async fn approve(
     }
 }
 
-/// `POST /m/apps/{key}/deny`: a pending install is uninstalled. An upgrade has no deny: the
-/// running version keeps serving, and the page says so instead of offering a button.
+/// `POST /m/apps/{key}/deny`: fields `digest`. What waits is declined: a pending install is
+/// removed (its slot freed), a waiting upgrade dropped (the running version keeps serving).
 pub(crate) async fn deny(
     State(state): State<PageState>,
     signed: Signed,
