@@ -160,6 +160,25 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// Clicks what loads another page (a link or a form's button) and waits until the page it
+/// was on is gone: a click returns once the request is sent, so without this the next lookup
+/// can find the old page's notice, which then goes stale under it (seen in CI).
+async fn navigate(c: &Client, css: &str) {
+    let before = c.find(Locator::Css("html")).await.unwrap();
+    click(c, css).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match before.tag_name().await {
+            Err(e) if e.is_stale_element_reference() => return,
+            Err(e) => panic!("after clicking {css}: {e}"),
+            Ok(_) if std::time::Instant::now() > deadline => {
+                panic!("clicking {css} did not load another page in 20 s")
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 async fn type_into(c: &Client, css: &str, value: &str) {
     c.find(Locator::Css(css))
         .await
@@ -345,12 +364,12 @@ async fn drive(
     // A platform token does not open the page.
     c.goto(&format!("{base}/m/signin")).await.unwrap();
     type_into(c, "#token", platform["secret"].as_str().unwrap()).await;
-    click(c, "#sign-in").await;
+    navigate(c, "#sign-in").await;
     element_says(c, "signin-notice", "platform token").await;
 
     // The merchant token does.
     type_into(c, "#token", merchant["secret"].as_str().unwrap()).await;
-    click(c, "#sign-in").await;
+    navigate(c, "#sign-in").await;
     element_says(c, "slots", "3 of 3 app slots used").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/m/apps");
 
@@ -370,7 +389,7 @@ async fn drive(
     // Approve the notifier with one of its two optional scopes.
     let notifier = installation(db, "airlock.order-notifier").unwrap();
     let id = notifier["id"].as_str().unwrap().to_owned();
-    click(c, &format!("#open-{}", id.replace('_', "-"))).await;
+    navigate(c, &format!("#open-{}", id.replace('_', "-"))).await;
     let digest = c
         .find(Locator::Id("digest"))
         .await
@@ -391,7 +410,7 @@ async fn drive(
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/merchant-page.png");
         std::fs::copy(&prompt, docs).unwrap();
     }
-    click(c, "#approve").await;
+    navigate(c, "#approve").await;
     says(c, "Approved").await;
     let now = installation(db, "airlock.order-notifier").unwrap();
     assert_eq!(now["status"], "active");
@@ -416,7 +435,7 @@ async fn drive(
     shot(c, "3-approved").await;
 
     // Stop sharing that scope.
-    click(c, "#revoke-customers-read-contact").await;
+    navigate(c, "#revoke-customers-read-contact").await;
     says(c, "can no longer use customers:read-contact").await;
     let granted = effective(&installation(db, "airlock.order-notifier").unwrap());
     assert!(
@@ -438,7 +457,7 @@ async fn drive(
         .unwrap();
     let new_value = "gw-rotated-value-0002";
     type_into(c, "#key-gateway-key", new_value).await;
-    click(c, "#save-key-gateway-key").await;
+    navigate(c, "#save-key-gateway-key").await;
     says(c, "Saved the new value of gateway_key").await;
     assert!(
         !c.source().await.unwrap().contains(new_value),
@@ -452,8 +471,8 @@ async fn drive(
 
     // Disconnect the notifier, through its confirmation step.
     c.goto(&format!("{base}/m/apps/{id}")).await.unwrap();
-    click(c, "#disconnect").await;
-    click(c, "#confirm").await;
+    navigate(c, "#disconnect").await;
+    navigate(c, "#confirm").await;
     says(c, "Its slot is free now: 2 of 3 used").await;
     assert!(
         installation(db, "airlock.order-notifier").is_none(),
