@@ -55,8 +55,8 @@ pub use capabilities::{CAPABILITIES, Descriptor, Requirement, descriptor, requir
 pub use error::Error;
 pub use failure::ConnectorFailure;
 pub use host::{
-    AppHealth, Checked, Declined, DispatchOptions, FOLLOW_EVERY, Host, HostBuilder, Round,
-    SecretChanged, SecretStatus, Uninstalled, Until, Upgraded, Waiting,
+    AppHealth, Checked, DEFAULT_MERCHANT_RATE, Declined, DispatchOptions, FOLLOW_EVERY, Host,
+    HostBuilder, Round, SecretChanged, SecretStatus, Uninstalled, Until, Upgraded, Waiting,
 };
 pub use limits::{LimitOverrides, Limits};
 pub use report::{AbortReason, CallResult, Event, InvocationReport};

@@ -64,8 +64,17 @@ async fn emit(host: &Host, events: usize) {
     }
 }
 
+/// `serve`'s defaults without the per-merchant rate: this bench's one merchant is to go as
+/// fast as the node does.
+fn node_capacity() -> DispatchOptions {
+    DispatchOptions {
+        merchant_rate: None,
+        ..DispatchOptions::default()
+    }
+}
+
 async fn drain(host: &Arc<Host>) {
-    let options = DispatchOptions::default();
+    let options = node_capacity();
     let round = host
         .dispatch(
             &options,
@@ -128,7 +137,7 @@ async fn latency(host: &Arc<Host>, backend: &str, n: usize) {
     let dispatcher = {
         let host = host.clone();
         tokio::spawn(async move {
-            let options = DispatchOptions::default();
+            let options = node_capacity();
             let until = Until::Stopped {
                 grace: Duration::from_secs(5),
             };

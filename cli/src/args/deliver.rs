@@ -18,6 +18,11 @@ pub struct ServeArgs {
     /// Calls run at once on this node (each app also at most its own `max_concurrent`).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_024))]
     pub concurrency: u32,
+    /// Deliveries a second one merchant may start on this node, so one merchant's flood
+    /// leaves the others room (its events wait in the outbox); 0: no limit.
+    #[arg(long, default_value_t = airlock_host::DEFAULT_MERCHANT_RATE,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub merchant_rate: u32,
     /// How long a claim is held before another node may take the delivery over, in seconds
     /// (longer than any call's deadline).
     #[arg(long, default_value_t = 60)]

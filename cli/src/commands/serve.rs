@@ -39,6 +39,7 @@ pub async fn serve(host: &Arc<Host>, ctx: &Ctx, args: ServeArgs) -> Result<()> {
         batch: args.batch,
         concurrency: args.concurrency as usize,
         lease: Duration::from_secs(args.lease_secs.max(1)),
+        merchant_rate: Some(args.merchant_rate).filter(|r| *r > 0),
     };
     let poll = Duration::from_millis(args.poll_ms.clamp(10, 60_000));
     let grace = Duration::from_secs(args.grace_secs);

@@ -12,12 +12,12 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::db::audit::AuditEntry;
-use crate::db::outbox::{self, ClaimRequest, Claimed, FanOut, Outcome};
+use crate::db::outbox::{self, ClaimAsk, ClaimRequest, Claimed, FanOut, Outcome};
 use crate::db::registry;
 use crate::error::Error;
 use crate::ids::{InstallationId, MerchantId};
 use crate::manifest::{Manifest, Topic};
-use crate::outbox::{Delivery, DeliveryFilter, Hold, RetrySchedule};
+use crate::outbox::{Delivery, DeliveryFilter, Hold, MerchantCaps, RetrySchedule};
 use crate::report::{Event, InvocationReport};
 use crate::status::InstallationStatus;
 use crate::views::Emitted;
@@ -40,7 +40,16 @@ pub struct DispatchOptions {
     /// How long a claim is held before another dispatcher may take the delivery over. Longer
     /// than any call's deadline, so a live dispatcher never loses a claim it is running.
     pub lease: Duration,
+    /// Deliveries a second one merchant may start on this node ([`crate::outbox::MerchantRates`]), so a
+    /// flood leaves the others room; `None`: as fast as the node goes. [`Host::dispatch`]
+    /// keeps it; a single round ([`Host::dispatch_once`]) does not.
+    pub merchant_rate: Option<u32>,
 }
+
+/// Deliveries a second one merchant may start on one node unless told otherwise: about a
+/// tenth of what a node does with no-op connectors on 2 cores (BENCHMARKS.md), and far more
+/// than a store's orders, so only floods and replays meet it.
+pub const DEFAULT_MERCHANT_RATE: u32 = 1_000;
 
 impl Default for DispatchOptions {
     fn default() -> Self {
@@ -49,6 +58,7 @@ impl Default for DispatchOptions {
             batch: 256,
             concurrency: 32,
             lease: Duration::from_secs(60),
+            merchant_rate: Some(DEFAULT_MERCHANT_RATE),
         }
     }
 }
@@ -115,7 +125,7 @@ impl Host {
         let event = self.emit(merchant, topic, subject_id).await?;
         // Fan out until this event is (others' new events take turns with it).
         for _ in 0..64 {
-            if self.fan_out_pending(256).await? == 0 || !self.maybe_unfanned() {
+            if self.fan_out_pending(256, None).await? == 0 || !self.maybe_unfanned() {
                 break;
             }
         }
@@ -138,7 +148,7 @@ impl Host {
     /// One dispatch round: fan out new events, claim up to a batch of due deliveries, run
     /// them (`concurrency` at once), write their outcomes.
     pub async fn dispatch_once(&self, options: &DispatchOptions) -> Result<Round, Error> {
-        let fanned_out = self.fan_out_pending(options.batch.max(1)).await?;
+        let fanned_out = self.fan_out_pending(options.batch.max(1), None).await?;
         let claimed = self.claim(options, None).await?;
         let (mut round, _) = self.run_claimed(options, claimed).await?;
         round.fanned_out = fanned_out;
@@ -148,7 +158,7 @@ impl Host {
     /// Write the deliveries of up to `limit` new events (a dispatch does this itself first):
     /// returns how many deliveries were written.
     pub async fn fan_out(&self, limit: u32) -> Result<u64, Error> {
-        self.fan_out_pending(limit).await
+        self.fan_out_pending(limit, None).await
     }
 
     /// Rescue this node's claims from before a restart (they are due again at once).
@@ -158,10 +168,14 @@ impl Host {
 
     /// Write deliveries for up to `limit` events not fanned out yet. Subscriptions and grants
     /// are read when the event is fanned out, and checked again when each delivery runs.
-    pub(super) async fn fan_out_pending(&self, limit: u32) -> Result<u64, Error> {
+    pub(super) async fn fan_out_pending(
+        &self,
+        limit: u32,
+        caps: Option<&MerchantCaps>,
+    ) -> Result<u64, Error> {
         self.unfanned
             .store(false, std::sync::atomic::Ordering::Release);
-        let (events, more) = outbox::unfanned(&self.db, limit).await?;
+        let (events, more) = outbox::unfanned(&self.db, limit, caps).await?;
         if more {
             // More may wait: look again at the next claim.
             self.note_unfanned();
@@ -253,30 +267,32 @@ impl Host {
         options: &DispatchOptions,
         event: Option<&str>,
     ) -> Result<Vec<Claimed>, Error> {
-        let rescue = true;
-        self.claim_up_to(options, options.batch, event, &[], options.batch, rescue)
-            .await
+        let ask = ClaimAsk {
+            limit: options.batch,
+            event,
+            skip: &[],
+            per_installation: options.batch,
+            rescue: true,
+            caps: None,
+        };
+        self.claim_up_to(options, ask).await
     }
 
-    /// Claim up to `limit` due deliveries (of one event, when given), none of `skip`'s.
+    /// Claim what `ask` says: up to its limit of due deliveries (of one event, when given),
+    /// none of its `skip`'s, none beyond a merchant's cap.
     pub(super) async fn claim_up_to(
         &self,
         options: &DispatchOptions,
-        limit: u32,
-        event: Option<&str>,
-        skip: &[InstallationId],
-        per_installation: u32,
-        rescue: bool,
+        ask: ClaimAsk<'_>,
     ) -> Result<Vec<Claimed>, Error> {
         let request = ClaimRequest {
-            per_installation,
-            rescue,
             owner: &options.node,
             now: self.clock.now_ms(),
             lease_ms: i64::try_from(options.lease.as_millis()).unwrap_or(i64::MAX),
-            limit: limit.max(1),
-            event,
-            skip,
+            ask: ClaimAsk {
+                limit: ask.limit.max(1),
+                ..ask
+            },
         };
         Ok(outbox::claim(&self.db, request).await?)
     }

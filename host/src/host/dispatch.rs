@@ -25,6 +25,7 @@ use super::Host;
 use super::deliver::{DispatchOptions, Round};
 use super::known::Known;
 use super::lanes::{Lane, new_lane};
+use crate::outbox::MerchantRates;
 
 mod claimer;
 
@@ -40,6 +41,14 @@ pub const FLUSH_WITHIN: Duration = Duration::from_millis(2);
 /// How long what a batch read stays good for a claim still waiting in its lane; older, the
 /// call reads its installation again.
 const KNOWN_FOR: Duration = Duration::from_secs(1);
+
+/// Completes at `at` (never, when there is none).
+async fn refilled(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
 
 /// How a [`Host::dispatch`] run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +93,14 @@ struct Run {
     claiming: Option<tokio::task::JoinHandle<Result<Fetched, Error>>>,
     /// The last claim left some installations out.
     partial: bool,
+    /// Each merchant's rate on this node, when it has one.
+    rates: Option<MerchantRates>,
+    /// A merchant used up its rate: claim again at this time even if the outbox looked
+    /// drained, since its due deliveries were left for later.
+    refill_at: Option<Instant>,
+    /// The next claim is the one after a refill: it fans out too (a merchant over its rate
+    /// had its new events left for then).
+    refill_due: bool,
 }
 
 impl Host {
@@ -123,6 +140,9 @@ impl Host {
             writing: None,
             claiming: None,
             partial: false,
+            rates: options.merchant_rate.map(MerchantRates::new),
+            refill_at: None,
+            refill_due: false,
         };
         let mut stopping = false;
         let (mut busy_seen, mut not_idle_before) = (0, Instant::now());
@@ -185,13 +205,16 @@ impl Host {
                     not_idle_before =
                         Instant::now() + Duration::from_millis(2 * BUSY_RETRY_MS.unsigned_abs());
                 }
-                let idle = claimed_now == 0 && Instant::now() >= not_idle_before;
+                let idle = claimed_now == 0
+                    && Instant::now() >= not_idle_before
+                    && run.refill_at.is_none();
                 if stopping || (until == Until::Idle && idle) {
                     break;
                 }
                 if claimed_now == 0 {
                     tokio::select! {
                         () = self.wait_for_work(poll) => {}
+                        () = refilled(run.refill_at) => run.refilled(),
                         () = &mut stop, if !stopping => stopping = true,
                     }
                 }
@@ -226,6 +249,8 @@ impl Host {
                 // An event written here, or a poll passing, while calls run: claim it now,
                 // not when a (perhaps slow) call ends.
                 () = self.wait_for_work(poll), if !stopping => run.drained = false,
+                // A merchant held back by its rate may be given more now.
+                () = refilled(run.refill_at), if !stopping => run.refilled(),
                 () = &mut stop, if !stopping => {
                     stopping = true;
                     run.release_waiting();
@@ -339,6 +364,13 @@ impl Run {
                 self.lanes.remove(installation);
             }
         }
+    }
+
+    /// A merchant's bucket has refilled: the next claim may give it more.
+    fn refilled(&mut self) {
+        self.refill_at = None;
+        self.refill_due = true;
+        self.drained = false;
     }
 
     /// Whether a claim may find something: not after one that took everything due, until

@@ -28,7 +28,7 @@ mod upgrade;
 
 pub use consent::{Declined, Waiting};
 pub use credentials::{SecretChanged, SecretStatus};
-pub use deliver::{DispatchOptions, Round};
+pub use deliver::{DEFAULT_MERCHANT_RATE, DispatchOptions, Round};
 pub use dispatch::Until;
 pub use follow::FOLLOW_EVERY;
 pub use health::{AppHealth, Checked};

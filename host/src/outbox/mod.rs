@@ -4,10 +4,12 @@
 
 mod breaker;
 mod classify;
+mod rate;
 mod schedule;
 
 pub use breaker::{Admit, Breakers};
 pub use classify::{Disposition, of_failure};
+pub use rate::{MerchantCaps, MerchantRates};
 pub use schedule::{MAX_RETRY_AFTER, RetrySchedule, ScheduleError};
 
 use std::fmt;

@@ -17,6 +17,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::{ClaimRequest, Claimed, claimed_from};
 use crate::db::{Backend, Db, DbError, Params, unindexed};
 use crate::ids::{InstallationId, MerchantId};
+use crate::outbox::MerchantCaps;
 
 /// An installation with due work.
 struct Due {
@@ -25,32 +26,56 @@ struct Due {
     first_at: i64,
 }
 
-/// Claim up to `req.limit` due deliveries (see the module's documentation).
+/// Claim up to `req.ask.limit` due deliveries (see the module's documentation).
 pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>, DbError> {
-    if req.rescue {
+    if req.ask.rescue {
         rescue_expired(db, req.now).await?;
     }
-    if let Some(event) = req.event {
+    if let Some(event) = req.ask.event {
         return claim_event(db, &req, event).await;
     }
     let due = due_installations(db, &req).await?;
-    let plan = share_out(&due, req.limit, req.per_installation);
+    let plan = share_out(&due, req.ask.limit, req.ask.per_installation, req.ask.caps);
     let mut claimed = claim_shares(db, &req, &plan).await?;
     // Shares some installations could not fill go to those that filled theirs (they may
-    // have more), in the same order.
-    let mut left = (req.limit as usize).saturating_sub(claimed.len());
+    // have more), in the same order, within their merchant's cap.
+    let mut left = (req.ask.limit as usize).saturating_sub(claimed.len());
+    let mut room: BTreeMap<&MerchantId, u32> = BTreeMap::new();
+    if let Some(caps) = req.ask.caps {
+        for d in &due {
+            let given = plan
+                .iter()
+                .filter(|(i, _)| *i == d.installation)
+                .map(|(_, n)| *n)
+                .sum::<u32>();
+            let left_of = room
+                .entry(&d.merchant)
+                .or_insert_with(|| caps.of(&d.merchant));
+            *left_of = left_of.saturating_sub(given);
+        }
+    }
     let mut refill = Vec::new();
     for (installation, took) in &plan {
         let got = claimed
             .iter()
             .filter(|c| c.installation == *installation)
             .count();
-        let more = req.per_installation.saturating_sub(*took);
+        let mut more = req.ask.per_installation.saturating_sub(*took);
+        let merchant = due
+            .iter()
+            .find(|d| d.installation == *installation)
+            .map(|d| &d.merchant);
+        if let Some(cap) = merchant.and_then(|m| room.get_mut(m)) {
+            more = more.min(*cap);
+        }
         if left == 0 || got < *took as usize || more == 0 {
             continue;
         }
         let take = more.min(u32::try_from(left).unwrap_or(u32::MAX));
         left -= take as usize;
+        if let Some(cap) = merchant.and_then(|m| room.get_mut(m)) {
+            *cap -= take;
+        }
         refill.push((installation.clone(), take));
     }
     claimed.extend(claim_shares(db, &req, &refill).await?);
@@ -92,7 +117,7 @@ async fn due_installations(db: &Db, req: &ClaimRequest<'_>) -> Result<Vec<Due>, 
     .fetch_all(&db.pool)
     .await
     .map_err(err())?;
-    let skip: HashSet<&str> = req.skip.iter().map(InstallationId::as_str).collect();
+    let skip: HashSet<&str> = req.ask.skip.iter().map(InstallationId::as_str).collect();
     let mut due = Vec::new();
     for row in rows {
         let installation: String = row.try_get("installation_id").map_err(err())?;
@@ -113,11 +138,18 @@ async fn due_installations(db: &Db, req: &ClaimRequest<'_>) -> Result<Vec<Due>, 
 }
 
 /// How many of `limit` each installation gets: merchants in turn (oldest work first), an
-/// equal share each, split between the merchant's installations (oldest first), at most
-/// `per_installation` each. An installation with fewer due leaves its share unused this time.
-fn share_out(due: &[Due], limit: u32, per_installation: u32) -> Vec<(InstallationId, u32)> {
+/// equal share each (never more than its cap; one with none left is not counted), split
+/// between the merchant's installations (oldest first), at most `per_installation` each. An
+/// installation with fewer due leaves its share unused this time.
+fn share_out(
+    due: &[Due],
+    limit: u32,
+    per_installation: u32,
+    caps: Option<&MerchantCaps>,
+) -> Vec<(InstallationId, u32)> {
+    let cap_of = |m: &MerchantId| caps.map_or(u32::MAX, |c| c.of(m));
     let mut by_merchant: BTreeMap<&MerchantId, Vec<&Due>> = BTreeMap::new();
-    for d in due {
+    for d in due.iter().filter(|d| cap_of(&d.merchant) > 0) {
         by_merchant.entry(&d.merchant).or_default().push(d);
     }
     let mut merchants: Vec<Vec<&Due>> = by_merchant.into_values().collect();
@@ -136,13 +168,19 @@ fn share_out(due: &[Due], limit: u32, per_installation: u32) -> Vec<(Installatio
     let mut out = Vec::new();
     for list in merchants {
         let n = u32::try_from(list.len()).unwrap_or(u32::MAX).max(1);
-        let each = per_merchant.div_ceil(n).clamp(1, per_installation.max(1));
+        let mut cap = list.first().map_or(0, |d| cap_of(&d.merchant));
+        let share = per_merchant.min(cap);
+        let each = share.div_ceil(n).clamp(1, per_installation.max(1));
         for d in list {
             if left == 0 {
                 return out;
             }
-            let take = each.min(left);
+            let take = each.min(left).min(cap);
+            if take == 0 {
+                break;
+            }
             left -= take;
+            cap -= take;
             out.push((d.installation.clone(), take));
         }
     }
@@ -255,7 +293,7 @@ async fn claim_event(
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(event)
         .bind(req.now)
-        .bind(i64::from(req.limit.max(1)))
+        .bind(i64::from(req.ask.limit.max(1)))
         .bind(req.owner)
         .bind(req.now.saturating_add(req.lease_ms))
         .fetch_all(&db.pool)
@@ -284,15 +322,39 @@ mod tests {
             due("flood-b", "flood", 2),
             due("quiet-a", "quiet", 100),
         ];
-        let out = share_out(&list, 8, 1000);
+        let out = share_out(&list, 8, 1000, None);
         let of = |id: &str| out.iter().find(|(i, _)| i.as_str() == id).map(|(_, n)| *n);
         assert_eq!(of("flood-a"), Some(2));
         assert_eq!(of("flood-b"), Some(2));
         assert_eq!(of("quiet-a"), Some(4));
         // Never more than asked, never more than one installation may hold.
-        let out = share_out(&list, 3, 1);
+        let out = share_out(&list, 3, 1, None);
         assert!(out.iter().map(|(_, n)| n).sum::<u32>() <= 3);
         assert!(out.iter().all(|(_, n)| *n == 1));
-        assert!(share_out(&[], 10, 10).is_empty());
+        assert!(share_out(&[], 10, 10, None).is_empty());
+    }
+
+    #[test]
+    fn a_merchant_gets_no_more_than_its_cap_and_the_rest_go_to_others() {
+        let list = [
+            due("flood-a", "flood", 1),
+            due("flood-b", "flood", 2),
+            due("quiet-a", "quiet", 100),
+        ];
+        let caps = MerchantCaps {
+            default: 100,
+            of: [(MerchantId::new("flood"), 3)].into_iter().collect(),
+        };
+        let out = share_out(&list, 8, 1000, Some(&caps));
+        let of = |id: &str| out.iter().find(|(i, _)| i.as_str() == id).map(|(_, n)| *n);
+        assert_eq!(of("flood-a").unwrap_or(0) + of("flood-b").unwrap_or(0), 3);
+        assert_eq!(of("quiet-a"), Some(4));
+        // A merchant with nothing left is left out: the others share the whole batch.
+        let caps = MerchantCaps {
+            default: 100,
+            of: [(MerchantId::new("flood"), 0)].into_iter().collect(),
+        };
+        let out = share_out(&list, 8, 1000, Some(&caps));
+        assert_eq!(out, vec![(InstallationId::new("quiet-a"), 8)]);
     }
 }

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{Db, DbError};
 use crate::ids::{InstallationId, MerchantId};
+use crate::outbox::MerchantCaps;
 use crate::report::Event;
 use crate::topics::Topic;
 
@@ -67,11 +68,14 @@ pub(crate) async fn write_event(
 
 /// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an
 /// equal share each (a merchant with fewer leaves the rest to the others), each merchant's
-/// oldest first. One index seek per merchant with new events, whatever their number. Also
-/// says whether more may be waiting (a merchant filled its share).
+/// oldest first, no more than its cap (a merchant over its rate is left for when it may be
+/// given deliveries again: fanning its flood out ahead of that would only fill the database's
+/// write lock). One index seek per merchant with new events, whatever their number. Also
+/// says whether more may be waiting (a merchant not capped filled its share).
 pub(crate) async fn unfanned(
     db: &Db,
     limit: u32,
+    caps: Option<&MerchantCaps>,
 ) -> Result<(Vec<(MerchantId, Event)>, bool), DbError> {
     let err = || DbError::sql("read events to fan out");
     let merchants: Vec<String> = sqlx::query(
@@ -100,6 +104,11 @@ pub(crate) async fn unfanned(
         if left == 0 {
             break;
         }
+        let cap = caps.map_or(u32::MAX, |c| c.of(&MerchantId::new(merchant.as_str())));
+        let share = share.min(cap);
+        if share == 0 {
+            continue;
+        }
         let rows = sqlx::query(
             "SELECT id, merchant_id, topic, subject_id, occurred_at FROM events \
              WHERE fanned_out = 0 AND merchant_id = $1 ORDER BY occurred_at, id LIMIT $2",
@@ -109,7 +118,7 @@ pub(crate) async fn unfanned(
         .fetch_all(&db.pool)
         .await
         .map_err(err())?;
-        more |= rows.len() >= share as usize;
+        more |= rows.len() >= share as usize && share < cap;
         for row in &rows {
             let event = Event {
                 id: get(row, "id")?,
@@ -153,6 +162,14 @@ pub(crate) struct ClaimRequest<'a> {
     pub owner: &'a str,
     pub now: i64,
     pub lease_ms: i64,
+    /// What to claim.
+    pub ask: ClaimAsk<'a>,
+}
+
+/// What a claim asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClaimAsk<'a> {
+    /// Deliveries at most.
     pub limit: u32,
     /// Only this event's deliveries (`emit --wait`).
     pub event: Option<&'a str>,
@@ -164,6 +181,8 @@ pub(crate) struct ClaimRequest<'a> {
     /// Queue again deliveries whose lease ran out first (a dispatcher does it once in a
     /// while, not before every claim: it is a write).
     pub rescue: bool,
+    /// At most this many deliveries of each merchant (its rate on this node); `None`: no cap.
+    pub caps: Option<&'a MerchantCaps>,
 }
 
 pub(super) fn claimed_from(row: &AnyRow) -> Result<Claimed, DbError> {

@@ -4,12 +4,14 @@
 //! starting waiting ones: a claim is several database round trips, and with the cores busy
 //! running calls, an installation's lane would otherwise stand idle for all of them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::{JoinError, JoinHandle};
 
 use super::Run;
+use crate::db::outbox::ClaimAsk;
 use crate::db::outbox::Claimed;
 use crate::error::Error;
 use crate::host::Host;
@@ -17,8 +19,8 @@ use crate::host::deliver::DispatchOptions;
 use crate::host::known::KnownSet;
 use crate::host::lanes::lane_size;
 use crate::host::outcome::{bounced, released};
-use crate::ids::InstallationId;
-use crate::outbox::Admit;
+use crate::ids::{InstallationId, MerchantId};
+use crate::outbox::{Admit, MerchantCaps};
 
 /// What one claim brought.
 pub(super) struct Fetched {
@@ -42,6 +44,8 @@ struct Job {
     per_installation: u32,
     rescue: bool,
     partial: bool,
+    /// Each merchant's room under its rate.
+    caps: Option<MerchantCaps>,
 }
 
 /// The claim under way, when there is one (never completes when there is none).
@@ -60,7 +64,10 @@ impl Run {
         let host = Arc::clone(&self.host);
         let batch = options.batch.max(1);
         // New events: written here (the host notes it), or elsewhere (looked for each poll).
-        let fan_out = host.maybe_unfanned() || self.fanned_at.elapsed() >= self.poll;
+        // And after a merchant's bucket refilled: its new events were left for then.
+        let fan_out = host.maybe_unfanned()
+            || self.fanned_at.elapsed() >= self.poll
+            || std::mem::take(&mut self.refill_due);
         if fan_out {
             self.fanned_at = Instant::now();
         }
@@ -85,7 +92,11 @@ impl Run {
             self.rescued_at = Some(Instant::now());
         }
         self.claimed_at = Instant::now();
+        // A claim made after a merchant's bucket refilled.
+        self.refill_at = None;
+        let caps = self.rates.as_mut().map(|r| r.caps(Instant::now()));
         let job = Job {
+            caps,
             fan_out,
             limit: u32::try_from(room).unwrap_or(u32::MAX).min(batch),
             skip,
@@ -115,6 +126,19 @@ impl Run {
         self.partial = fetched.partial;
         let count = fetched.claimed.len();
         self.totals.claimed += count;
+        if let Some(rates) = self.rates.as_mut() {
+            let mut given: HashMap<&MerchantId, usize> = HashMap::new();
+            for claim in &fetched.claimed {
+                *given.entry(&claim.merchant).or_default() += 1;
+            }
+            let at = Instant::now();
+            for (merchant, n) in given {
+                rates.spend(merchant, n, at);
+            }
+            if rates.any_spent(at) {
+                self.refill_at = Some(at + rates.refill_wait());
+            }
+        }
         let host = Arc::clone(&self.host);
         let now = host.clock.now_ms();
         for claim in fetched.claimed {
@@ -142,17 +166,23 @@ impl Run {
 /// Do a claim's database work.
 async fn fetch(host: &Arc<Host>, options: &DispatchOptions, job: Job) -> Result<Fetched, Error> {
     let fanned_out = match job.fan_out {
-        true => host.fan_out_pending(options.batch.max(1)).await?,
+        true => {
+            host.fan_out_pending(options.batch.max(1), job.caps.as_ref())
+                .await?
+        }
         false => 0,
     };
     let claimed = host
         .claim_up_to(
             options,
-            job.limit,
-            None,
-            &job.skip,
-            job.per_installation,
-            job.rescue,
+            ClaimAsk {
+                limit: job.limit,
+                event: None,
+                skip: &job.skip,
+                per_installation: job.per_installation,
+                rescue: job.rescue,
+                caps: job.caps.as_ref(),
+            },
         )
         .await?;
     let drained = claimed.len() < job.limit as usize;
