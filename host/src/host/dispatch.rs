@@ -237,7 +237,10 @@ impl Host {
                         run.finished(more);
                     }
                     run.start_waiting();
-                    if run.outcomes.len() >= FLUSH_AT {
+                    // With no write under way, write at once: waiting out FLUSH_WITHIN then
+                    // only adds to the latency (outcomes gather while a write is under way,
+                    // which is what makes the groups under load).
+                    if run.outcomes.len() >= FLUSH_AT || run.writer_idle() {
                         run.flush().await?;
                     }
                 }
@@ -459,6 +462,11 @@ impl Run {
                 .map(|()| round.stale)
         }));
         Ok(())
+    }
+
+    /// No group commit is being written.
+    fn writer_idle(&self) -> bool {
+        self.writing.as_ref().is_none_or(|w| w.is_finished())
     }
 
     /// Wait for the write in progress, if any.
