@@ -232,7 +232,7 @@ fn main() {
             &alone,
         );
         println!(
-            "  (flood-store meanwhile: {} delivered, {flood_left} of its events still waiting when the quiet ones were done)",
+            "  (flood-store meanwhile: {flood_done} delivered, {flood_left} of its events still waiting when the quiet ones were done; {} deliveries in all)",
             flood_round.delivered
         );
     });
