@@ -56,13 +56,19 @@ impl Settings {
     }
 }
 
-/// Bytes of each pooled linear memory reset with `memset` rather than given back to the
-/// kernel when an instance ends. Giving pages back (`madvise`) flushes every core's TLB, and
-/// the next call faults them in again: measured, the two were about a third of all CPU time
-/// at 9 000 deliveries a second (`perf record` over `--bench deliveries`). A reset slot is
-/// zeroed (or restored to its image) either way, so no call ever sees another's data; with
-/// `PAGEMAP_SCAN` (Linux 6.7+) only the pages a call touched are reset. Each warm slot may keep
-/// this much resident (Wasmtime keeps at most 100 unused warm slots).
+/// Bytes at the start of each pooled linear memory reset with `memset` rather than given
+/// back to the kernel when an instance ends (the rest is given back). Giving pages back
+/// (`madvise`) flushes every core's TLB, and the next call faults them in again: measured,
+/// the two were about a third of all CPU time at 9 000 deliveries a second (`perf record`
+/// over `--bench deliveries`). Either way the slot is zeroed, or restored to its image,
+/// before another call gets it. Each slot in use, and each of the (at most 100) unused warm
+/// slots, may keep this much resident per memory.
+///
+/// Wasmtime's `PAGEMAP_SCAN` mode (reset only the pages found written) is left off on
+/// purpose: in 48.0.8 it looks for written pages that are *present*, so a written page that
+/// was swapped out (swap, zram, zswap) is neither reset nor given back, and the next instance
+/// in the slot, perhaps another merchant's, would read it back (the leak Wasmtime's PR #14357
+/// is about). A plain `memset` writes every byte, swapped or not.
 pub const MEMORY_KEEP_RESIDENT: usize = 2 << 20;
 
 /// Bytes of each pooled table reset the same way.
@@ -93,7 +99,8 @@ pub fn engine_config(limits: &Limits) -> Config {
         .table_elements(s.table_elements)
         .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
         .table_keep_resident(TABLE_KEEP_RESIDENT)
-        .pagemap_scan(Enabled::Auto);
+        // Off: see MEMORY_KEEP_RESIDENT for why.
+        .pagemap_scan(Enabled::No);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
