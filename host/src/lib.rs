@@ -5,7 +5,8 @@
 //! merchant of the call, never to ids the plugin passes.
 //!
 //! Start with [`Host::open`], then [`Host::install`], [`Host::approve`] and [`Host::emit`]
-//! (delivered by [`Host::dispatch_once`], which `airlock serve` runs in a loop).
+//! (delivered by [`Host::dispatch`], which `airlock serve` runs; [`Host::dispatch_once`] is one
+//! round of it).
 #![deny(missing_docs)]
 
 pub mod artifact;

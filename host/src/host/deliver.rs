@@ -40,9 +40,10 @@ pub struct DispatchOptions {
     /// How long a claim is held before another dispatcher may take the delivery over. Longer
     /// than any call's deadline, so a live dispatcher never loses a claim it is running.
     pub lease: Duration,
-    /// Deliveries a second one merchant may start on this node ([`crate::outbox::MerchantRates`]), so a
-    /// flood leaves the others room; `None`: as fast as the node goes. [`Host::dispatch`]
-    /// keeps it; a single round ([`Host::dispatch_once`]) does not.
+    /// Deliveries a second one merchant may start on this node ([`crate::outbox::MerchantRates`]),
+    /// so a flood leaves the others room; `None` or `Some(0)`: as fast as the node goes.
+    /// [`Host::dispatch`] keeps it; a single round ([`Host::dispatch_once`]) and `emit --wait`
+    /// ([`Host::emit_and_wait`]) do not.
     pub merchant_rate: Option<u32>,
 }
 

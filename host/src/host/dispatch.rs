@@ -1,7 +1,8 @@
 //! The continuous dispatcher `airlock serve` runs. It claims deliveries in batches (when
 //! fewer than half a batch are left to start), reads what their calls need once per
 //! batch (`known.rs`), runs each in a task of its own, and writes outcomes with their audit
-//! lines in group commits (every [`FLUSH_AT`] outcomes, or [`FLUSH_WITHIN`] after the first).
+//! lines in group commits (at once when no write is under way; while one is, every
+//! [`FLUSH_AT`] outcomes or [`FLUSH_WITHIN`] after the first).
 //!
 //! Each installation has a lane: no more of its calls run at once than its `max_concurrent`,
 //! the rest of its claims wait in the lane (never longer than its lease allows), and an
@@ -95,8 +96,8 @@ struct Run {
     partial: bool,
     /// Each merchant's rate on this node, when it has one.
     rates: Option<MerchantRates>,
-    /// A merchant used up its rate: claim again at this time even if the outbox looked
-    /// drained, since its due deliveries were left for later.
+    /// A merchant was given all its rate allowed: claim again at this time even if the
+    /// outbox looked drained, since it may have more due.
     refill_at: Option<Instant>,
     /// The next claim is the one after a refill: it fans out too (a merchant over its rate
     /// had its new events left for then).
@@ -140,7 +141,10 @@ impl Host {
             writing: None,
             claiming: None,
             partial: false,
-            rates: options.merchant_rate.map(MerchantRates::new),
+            rates: options
+                .merchant_rate
+                .filter(|r| *r > 0)
+                .map(MerchantRates::new),
             refill_at: None,
             refill_due: false,
         };
@@ -205,13 +209,15 @@ impl Host {
                     not_idle_before =
                         Instant::now() + Duration::from_millis(2 * BUSY_RETRY_MS.unsigned_abs());
                 }
+                // (Events not fanned out yet are work too.)
                 let idle = claimed_now == 0
                     && Instant::now() >= not_idle_before
-                    && run.refill_at.is_none();
+                    && run.refill_at.is_none()
+                    && !self.maybe_unfanned();
                 if stopping || (until == Until::Idle && idle) {
                     break;
                 }
-                if claimed_now == 0 {
+                if claimed_now == 0 && !self.maybe_unfanned() {
                     tokio::select! {
                         () = self.wait_for_work(poll) => {}
                         () = refilled(run.refill_at) => run.refilled(),

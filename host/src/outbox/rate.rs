@@ -90,17 +90,6 @@ impl MerchantRates {
         bucket.at = now;
     }
 
-    /// Whether some merchant's bucket is not full at `now`: it was given deliveries lately and
-    /// may have more due than its cap let a claim take, so the dispatcher claims again once
-    /// the bucket refills rather than calling the outbox drained. (Not "empty": a cap of 0
-    /// read at the claim may be a token by the time the claim returns.) A bucket fills
-    /// within a tenth of a second of its merchant's last delivery.
-    pub fn any_spent(&self, now: Instant) -> bool {
-        self.buckets
-            .values()
-            .any(|b| refilled(b, self.rate, self.burst, now) < self.burst)
-    }
-
     /// How long an emptied bucket takes to hold half a burst again: the wait before claiming
     /// for a capped merchant once more (claiming for one token at a time would be a database
     /// round trip per delivery).
@@ -134,9 +123,7 @@ mod tests {
         let flood = MerchantId::new("flood");
         let quiet = MerchantId::new("quiet");
         assert_eq!(rates.caps(t0).of(&flood), 100);
-        assert!(!rates.any_spent(t0));
         rates.spend(&flood, 100, t0);
-        assert!(rates.any_spent(t0), "the burst is spent");
         let caps = rates.caps(t0);
         assert_eq!(caps.of(&flood), 0);
         // Another merchant's bucket is untouched.
@@ -153,10 +140,10 @@ mod tests {
                 of: HashMap::new()
             }
         );
-        // Spent until full again.
+        // Listed until full again.
         rates.spend(&quiet, 1, later);
-        assert!(rates.any_spent(later));
-        assert!(!rates.any_spent(later + Duration::from_millis(1)));
+        assert_eq!(rates.caps(later).of.get(&quiet), Some(&99));
+        assert!(rates.caps(later + Duration::from_millis(1)).of.is_empty());
     }
 
     #[test]
@@ -166,8 +153,6 @@ mod tests {
         let m = MerchantId::new("m");
         assert_eq!(rates.caps(t0).of(&m), 1);
         rates.spend(&m, 1, t0);
-        assert!(rates.any_spent(t0 + Duration::from_millis(999)));
-        assert!(!rates.any_spent(t0 + Duration::from_millis(1_000)));
         assert_eq!(rates.caps(t0 + Duration::from_millis(500)).of(&m), 0);
         assert_eq!(rates.caps(t0 + Duration::from_secs(1)).of(&m), 1);
         assert_eq!(rates.refill_wait(), Duration::from_secs(1));

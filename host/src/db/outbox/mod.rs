@@ -68,10 +68,11 @@ pub(crate) async fn write_event(
 
 /// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an
 /// equal share each (a merchant with fewer leaves the rest to the others), each merchant's
-/// oldest first, no more than its cap (a merchant over its rate is left for when it may be
-/// given deliveries again: fanning its flood out ahead of that would only fill the database's
-/// write lock). One index seek per merchant with new events, whatever their number. Also
-/// says whether more may be waiting (a merchant not capped filled its share).
+/// oldest first. A merchant given deliveries lately ([`MerchantCaps::of`] lists it) gets no
+/// more events than its bucket allows deliveries: fanning its flood out ahead of its rate
+/// would only fill the database's write lock; its events wait for its bucket to refill.
+/// One index seek per merchant with new events, whatever their number. Also says whether
+/// more may be waiting (a merchant not so limited filled its share).
 pub(crate) async fn unfanned(
     db: &Db,
     limit: u32,
@@ -104,7 +105,9 @@ pub(crate) async fn unfanned(
         if left == 0 {
             break;
         }
-        let cap = caps.map_or(u32::MAX, |c| c.of(&MerchantId::new(merchant.as_str())));
+        let cap = caps
+            .and_then(|c| c.of.get(&MerchantId::new(merchant.as_str())).copied())
+            .unwrap_or(u32::MAX);
         let share = share.min(cap);
         if share == 0 {
             continue;

@@ -34,6 +34,8 @@ pub(super) struct Fetched {
     drained: bool,
     /// Some installations were left out of it: it cannot show that nothing is due.
     partial: bool,
+    /// The merchants' caps it was made under, if any.
+    caps: Option<MerchantCaps>,
 }
 
 /// What a claim is to do, decided by the loop.
@@ -64,10 +66,16 @@ impl Run {
         let host = Arc::clone(&self.host);
         let batch = options.batch.max(1);
         // New events: written here (the host notes it), or elsewhere (looked for each poll).
-        // And after a merchant's bucket refilled: its new events were left for then.
+        // And once a limited merchant's bucket has refilled: its new events were left for
+        // then. (The timer may not have fired yet when claims come often for other reasons.)
+        let refill_passed = self.refill_at.is_some_and(|at| at <= Instant::now());
+        if refill_passed {
+            self.refill_at = None;
+        }
         let fan_out = host.maybe_unfanned()
             || self.fanned_at.elapsed() >= self.poll
-            || std::mem::take(&mut self.refill_due);
+            || std::mem::take(&mut self.refill_due)
+            || refill_passed;
         if fan_out {
             self.fanned_at = Instant::now();
         }
@@ -92,8 +100,6 @@ impl Run {
             self.rescued_at = Some(Instant::now());
         }
         self.claimed_at = Instant::now();
-        // A claim made after a merchant's bucket refilled.
-        self.refill_at = None;
         let caps = self.rates.as_mut().map(|r| r.caps(Instant::now()));
         let job = Job {
             caps,
@@ -126,17 +132,25 @@ impl Run {
         self.partial = fetched.partial;
         let count = fetched.claimed.len();
         self.totals.claimed += count;
-        if let Some(rates) = self.rates.as_mut() {
+        if let (Some(rates), Some(caps)) = (self.rates.as_mut(), fetched.caps.as_ref()) {
             let mut given: HashMap<&MerchantId, usize> = HashMap::new();
             for claim in &fetched.claimed {
                 *given.entry(&claim.merchant).or_default() += 1;
             }
+            // Limited: given all its cap allowed (none, for a cap of 0), so it may have more
+            // due than it got. Claim again once its bucket has refilled, rather than calling
+            // the outbox drained; the earliest such time stands.
+            let limited = caps.of.keys().chain(given.keys().copied()).any(|m| {
+                let cap = usize::try_from(caps.of(m)).unwrap_or(usize::MAX);
+                given.get(m).copied().unwrap_or(0) >= cap
+            });
             let at = Instant::now();
             for (merchant, n) in given {
                 rates.spend(merchant, n, at);
             }
-            if rates.any_spent(at) {
-                self.refill_at = Some(at + rates.refill_wait());
+            if limited {
+                let due = at + rates.refill_wait();
+                self.refill_at = Some(self.refill_at.map_or(due, |t| t.min(due)));
             }
         }
         let host = Arc::clone(&self.host);
@@ -186,6 +200,7 @@ async fn fetch(host: &Arc<Host>, options: &DispatchOptions, job: Job) -> Result<
         )
         .await?;
     let drained = claimed.len() < job.limit as usize;
+    let caps = job.caps;
     let ids: Vec<InstallationId> = claimed.iter().map(|c| c.installation.clone()).collect();
     let known = match claimed.is_empty() {
         true => KnownSet::default(),
@@ -197,5 +212,6 @@ async fn fetch(host: &Arc<Host>, options: &DispatchOptions, job: Job) -> Result<
         known,
         drained,
         partial: job.partial,
+        caps,
     })
 }
