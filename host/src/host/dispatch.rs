@@ -97,7 +97,10 @@ struct Run {
     /// Each merchant's rate on this node, when it has one.
     rates: Option<MerchantRates>,
     /// A merchant was given all its rate allowed: claim again at this time even if the
-    /// outbox looked drained, since it may have more due.
+    /// outbox looked drained, since it may have more due. Each claim sets it afresh: while
+    /// claims come often anyway (other merchants' events), a limited merchant's share rides
+    /// on them, and fewer claims made for it alone measured better for its neighbours'
+    /// latency (BENCHMARKS.md); the timer is what moves it on when nothing else does.
     refill_at: Option<Instant>,
     /// The next claim is the one after a refill: it fans out too (a merchant over its rate
     /// had its new events left for then).

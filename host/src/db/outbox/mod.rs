@@ -68,11 +68,13 @@ pub(crate) async fn write_event(
 
 /// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an
 /// equal share each (a merchant with fewer leaves the rest to the others), each merchant's
-/// oldest first. A merchant given deliveries lately ([`MerchantCaps::of`] lists it) gets no
-/// more events than its bucket allows deliveries: fanning its flood out ahead of its rate
-/// would only fill the database's write lock; its events wait for its bucket to refill.
-/// One index seek per merchant with new events, whatever their number. Also says whether
-/// more may be waiting (a merchant not so limited filled its share).
+/// oldest first, no more events than its cap allows deliveries: fanning a flood out ahead of
+/// its merchant's rate would only fill the database's write lock (measured: the neighbour's
+/// p99 stayed at 18× with claims alone capped). One index seek per merchant with new events,
+/// whatever their number. Also says whether more may be waiting: a merchant filled its share
+/// and was not held back by its rate (one given deliveries lately, whose bucket is not full,
+/// waits for the refill; one with a full bucket, whose events perhaps go to nobody, goes on
+/// at the next claim).
 pub(crate) async fn unfanned(
     db: &Db,
     limit: u32,
@@ -105,9 +107,11 @@ pub(crate) async fn unfanned(
         if left == 0 {
             break;
         }
-        let cap = caps
-            .and_then(|c| c.of.get(&MerchantId::new(merchant.as_str())).copied())
-            .unwrap_or(u32::MAX);
+        let id = MerchantId::new(merchant.as_str());
+        let cap = caps.map_or(u32::MAX, |c| c.of(&id));
+        // Given deliveries lately (its bucket not full): what it could not take waits for its
+        // refill. Otherwise its burst is only this round's share: more may follow at once.
+        let limited = caps.is_some_and(|c| c.of.contains_key(&id));
         let share = share.min(cap);
         if share == 0 {
             continue;
@@ -121,7 +125,7 @@ pub(crate) async fn unfanned(
         .fetch_all(&db.pool)
         .await
         .map_err(err())?;
-        more |= rows.len() >= share as usize && share < cap;
+        more |= rows.len() >= share as usize && (share < cap || !limited);
         for row in &rows {
             let event = Event {
                 id: get(row, "id")?,

@@ -67,11 +67,9 @@ impl Run {
         let batch = options.batch.max(1);
         // New events: written here (the host notes it), or elsewhere (looked for each poll).
         // And once a limited merchant's bucket has refilled: its new events were left for
-        // then. (The timer may not have fired yet when claims come often for other reasons.)
+        // then.
         let refill_passed = self.refill_at.is_some_and(|at| at <= Instant::now());
-        if refill_passed {
-            self.refill_at = None;
-        }
+        self.refill_at = None;
         let fan_out = host.maybe_unfanned()
             || self.fanned_at.elapsed() >= self.poll
             || std::mem::take(&mut self.refill_due)
@@ -139,7 +137,7 @@ impl Run {
             }
             // Limited: given all its cap allowed (none, for a cap of 0), so it may have more
             // due than it got. Claim again once its bucket has refilled, rather than calling
-            // the outbox drained; the earliest such time stands.
+            // the outbox drained.
             let limited = caps.of.keys().chain(given.keys().copied()).any(|m| {
                 let cap = usize::try_from(caps.of(m)).unwrap_or(usize::MAX);
                 given.get(m).copied().unwrap_or(0) >= cap
@@ -150,7 +148,7 @@ impl Run {
             }
             if limited {
                 let due = at + rates.refill_wait();
-                self.refill_at = Some(self.refill_at.map_or(due, |t| t.min(due)));
+                self.refill_at = Some(due);
             }
         }
         let host = Arc::clone(&self.host);
