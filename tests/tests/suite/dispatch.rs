@@ -177,3 +177,35 @@ async fn a_merchant_over_its_rate_waits_its_turn_while_another_is_served_and_non
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_run_until_idle_delivers_everything_even_at_a_rate_of_one_at_a_time() {
+    for db in TestDb::all().await {
+        // 5 a second: the bucket holds a single delivery, so each fan-out takes one event of
+        // a merchant, and the first are the `app.installed` events of the installs, which go
+        // to nobody. Seen before the fix: the run fanned out those two, delivered nothing,
+        // and called itself idle with the orders still waiting to be fanned out.
+        let host = Arc::new(flood_then_one(&db, 5).await);
+        let options = DispatchOptions {
+            merchant_rate: Some(5),
+            ..DispatchOptions::default()
+        };
+        let round = host
+            .dispatch(
+                &options,
+                Duration::from_millis(20),
+                Until::Idle,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(round.delivered, 6, "{round:?}");
+        assert!(
+            state_of(&host, &demo_store())
+                .await
+                .iter()
+                .all(|s| *s == DeliveryState::Delivered)
+        );
+        db.finish().await;
+    }
+}
