@@ -12,11 +12,12 @@ use crate::limits::Limits;
 use crate::topics::Topic;
 
 /// A platform event as the host delivers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Event {
     /// Unique id, the same on every redelivery.
     pub id: String,
-    /// Topic.
+    /// Topic, such as `order.created`.
+    #[schema(value_type = String)]
     pub topic: Topic,
     /// The record it is about.
     pub subject_id: String,

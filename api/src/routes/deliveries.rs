@@ -36,80 +36,11 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(resume))
 }
 
-/// An event as the outbox keeps it: its id is the same on every try.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventView {
-    /// Unique id, the same on every redelivery.
-    pub id: String,
-    /// Topic, such as `order.created`.
-    pub topic: String,
-    /// The record it is about.
-    pub subject_id: String,
-    /// Milliseconds since the Unix epoch.
-    pub occurred_at: u64,
-}
-
-impl From<Event> for EventView {
-    fn from(event: Event) -> Self {
-        EventView {
-            id: event.id,
-            topic: event.topic.to_string(),
-            subject_id: event.subject_id,
-            occurred_at: event.occurred_at,
-        }
-    }
-}
-
-/// One event for one app, as `airlock deliveries` shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DeliveryView {
-    /// The delivery's id (`dlv_…`).
-    pub id: String,
-    /// The event.
-    pub event: EventView,
-    /// Whose event it is.
-    pub merchant: String,
-    /// The installation it is for.
-    pub installation: String,
-    /// Where it stands.
-    pub state: DeliveryState,
-    /// Tries so far.
-    pub attempts: u32,
-    /// When it is tried next, if queued (ms since the epoch).
-    pub next_at: Option<i64>,
-    /// The last failed try's cause code.
-    pub last_code: Option<String>,
-    /// The last failed try's detail.
-    pub last_detail: Option<String>,
-    /// When it was written.
-    pub created_at: i64,
-    /// When it last changed.
-    pub updated_at: i64,
-}
-
-impl From<Delivery> for DeliveryView {
-    fn from(d: Delivery) -> Self {
-        DeliveryView {
-            id: d.id,
-            event: d.event.into(),
-            merchant: d.merchant.to_string(),
-            installation: d.installation.to_string(),
-            state: d.state,
-            attempts: d.attempts,
-            next_at: d.next_at,
-            last_code: d.last_code,
-            last_detail: d.last_detail,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
-}
-
 /// One delivery, and why its app's deliveries wait for the merchant, if they do.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeliveryDetail {
     /// The delivery.
-    pub delivery: DeliveryView,
+    pub delivery: Delivery,
     /// The hold on its app's deliveries.
     pub hold: Option<Hold>,
 }
@@ -180,13 +111,13 @@ pub struct Resumed {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/events", tag = "deliveries",
     params(MerchantPath, IdempotencyKey),
     request_body = EmitRequest,
-    responses((status = 202, description = "Queued", body = EventView), Writes))]
+    responses((status = 202, description = "Queued", body = Event), Writes))]
 pub(crate) async fn emit(
     caller: Caller,
     State(state): State<ApiState>,
     Params(MerchantPath { merchant }): Params<MerchantPath>,
     Body(request): Body<EmitRequest>,
-) -> Result<(StatusCode, Json<EventView>), ApiError> {
+) -> Result<(StatusCode, Json<Event>), ApiError> {
     let merchant = caller.merchant(&merchant)?;
     let topic: Topic = request
         .topic
@@ -203,20 +134,20 @@ pub(crate) async fn emit(
         .host
         .emit(&merchant, topic, &request.subject_id)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(event.into())))
+    Ok((StatusCode::ACCEPTED, Json(event)))
 }
 
 /// The merchant's deliveries, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/deliveries", tag = "deliveries",
     params(MerchantPath, DeliveryQuery, PageQuery),
-    responses((status = 200, description = "Deliveries, newest first", body = Page<DeliveryView>), Reads))]
+    responses((status = 200, description = "Deliveries, newest first", body = Page<Delivery>), Reads))]
 pub(crate) async fn list(
     caller: Caller,
     State(state): State<ApiState>,
     Params(MerchantPath { merchant }): Params<MerchantPath>,
     Query(query): Query<DeliveryQuery>,
     Query(paging): Query<PageQuery>,
-) -> Result<Json<Page<DeliveryView>>, ApiError> {
+) -> Result<Json<Page<Delivery>>, ApiError> {
     let merchant = caller.merchant(&merchant)?;
     let window = paging.window()?;
     let mut filter = filter(
@@ -232,7 +163,6 @@ pub(crate) async fn list(
         .host
         .deliveries(&merchant, &filter, window.read().min(MAX_READ))
         .await?;
-    let found = found.into_iter().map(DeliveryView::from).collect();
     Ok(Json(page(found, window)))
 }
 
@@ -254,10 +184,7 @@ pub(crate) async fn show(
         .await
         .ok()
         .flatten();
-    Ok(Json(DeliveryDetail {
-        delivery: delivery.into(),
-        hold,
-    }))
+    Ok(Json(DeliveryDetail { delivery, hold }))
 }
 
 /// Queue finished deliveries again (dead ones; with `all`, delivered ones too): one by id, or

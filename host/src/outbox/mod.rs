@@ -97,15 +97,17 @@ pub struct Hold {
 }
 
 /// One event for one installation, as `airlock deliveries` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     /// The delivery's id (`dlv_...`).
     pub id: String,
     /// The event, with the id it keeps on every try.
     pub event: Event,
     /// Whose event it is.
+    #[schema(value_type = String)]
     pub merchant: MerchantId,
     /// The installation it is for.
+    #[schema(value_type = String)]
     pub installation: InstallationId,
     /// Where it stands.
     pub state: DeliveryState,
