@@ -10,7 +10,7 @@
 //! LOCKED` on PostgreSQL so nodes claiming at once take different ones. Each claim bumps the
 //! fence and counts a try.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::{AssertSqlSafe, Row};
 
@@ -38,34 +38,30 @@ pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>
     let plan = share_out(&due, req.ask.limit, req.ask.per_installation, req.ask.caps);
     let mut claimed = claim_shares(db, &req, &plan).await?;
     // Shares some installations could not fill go to those that filled theirs (they may
-    // have more), in the same order, within their merchant's cap.
+    // have more), in the same order, within their merchant's cap. (Maps, not scans: a claim
+    // may share out among thousands of installations.)
     let mut left = (req.ask.limit as usize).saturating_sub(claimed.len());
-    let mut room: BTreeMap<&MerchantId, u32> = BTreeMap::new();
+    let merchant_of: HashMap<&InstallationId, &MerchantId> =
+        due.iter().map(|d| (&d.installation, &d.merchant)).collect();
+    let mut got: HashMap<&InstallationId, usize> = HashMap::new();
+    for c in &claimed {
+        *got.entry(&c.installation).or_default() += 1;
+    }
+    let mut room: HashMap<&MerchantId, u32> = HashMap::new();
     if let Some(caps) = req.ask.caps {
-        for d in &due {
-            let given = plan
-                .iter()
-                .filter(|(i, _)| *i == d.installation)
-                .map(|(_, n)| *n)
-                .sum::<u32>();
-            let left_of = room
-                .entry(&d.merchant)
-                .or_insert_with(|| caps.of(&d.merchant));
-            *left_of = left_of.saturating_sub(given);
+        for (installation, given) in &plan {
+            if let Some(merchant) = merchant_of.get(installation) {
+                let left_of = room.entry(merchant).or_insert_with(|| caps.of(merchant));
+                *left_of = left_of.saturating_sub(*given);
+            }
         }
     }
     let mut refill = Vec::new();
     for (installation, took) in &plan {
-        let got = claimed
-            .iter()
-            .filter(|c| c.installation == *installation)
-            .count();
+        let got = got.get(installation).copied().unwrap_or(0);
+        let cap = merchant_of.get(installation).and_then(|m| room.get_mut(*m));
         let mut more = req.ask.per_installation.saturating_sub(*took);
-        let merchant = due
-            .iter()
-            .find(|d| d.installation == *installation)
-            .map(|d| &d.merchant);
-        if let Some(cap) = merchant.and_then(|m| room.get_mut(m)) {
+        if let Some(cap) = cap.as_deref() {
             more = more.min(*cap);
         }
         if left == 0 || got < *took as usize || more == 0 {
@@ -73,7 +69,7 @@ pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>
         }
         let take = more.min(u32::try_from(left).unwrap_or(u32::MAX));
         left -= take as usize;
-        if let Some(cap) = merchant.and_then(|m| room.get_mut(m)) {
+        if let Some(cap) = cap {
             *cap -= take;
         }
         refill.push((installation.clone(), take));
