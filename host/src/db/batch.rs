@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use super::registry::{INSTALLATION_COLUMNS, InstallationRow, installation_from};
 use super::{BULK_ROWS, Db, DbError, Params};
@@ -38,19 +38,23 @@ pub(crate) async fn installations(
             query = query.bind(id.as_str());
         }
         for row in query
-            .fetch_all(&db.pool)
+            .fetch_all(db.outbox())
             .await
             .map_err(DbError::sql("read installations"))?
         {
             rows.push(installation_from(&row, "read installations")?);
         }
     }
-    approvals(db, &mut rows).await?;
+    approvals(db, db.outbox(), &mut rows).await?;
     Ok(rows)
 }
 
-/// Fill in each row's approvals, sorted by scope.
-pub(crate) async fn approvals(db: &Db, rows: &mut [InstallationRow]) -> Result<(), DbError> {
+/// Fill in each row's approvals, sorted by scope, read `on` one of `db`'s pools.
+pub(crate) async fn approvals(
+    db: &Db,
+    on: &AnyPool,
+    rows: &mut [InstallationRow],
+) -> Result<(), DbError> {
     let read = || DbError::sql("read grants");
     let mut found: HashMap<String, Vec<(Scope, String, i64)>> = HashMap::new();
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -64,7 +68,7 @@ pub(crate) async fn approvals(db: &Db, rows: &mut [InstallationRow]) -> Result<(
         for id in chunk {
             query = query.bind(id);
         }
-        for g in query.fetch_all(&db.pool).await.map_err(read())? {
+        for g in query.fetch_all(on).await.map_err(read())? {
             let id: String = g.try_get("installation_id").map_err(read())?;
             let name: String = g.try_get("scope").map_err(read())?;
             // A scope this host no longer knows grants nothing; skip it rather than fail.
@@ -110,7 +114,7 @@ pub(crate) async fn limit_overrides(
         for id in &chunk {
             query = query.bind(id.as_str());
         }
-        for row in query.fetch_all(&db.pool).await.map_err(err())? {
+        for row in query.fetch_all(db.outbox()).await.map_err(err())? {
             let id: String = row.try_get("id").map_err(err())?;
             out.insert(
                 InstallationId::new(id),

@@ -107,6 +107,8 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Db {
     pub(crate) pool: AnyPool,
+    /// The dispatcher's connection (see [`Db::outbox`]).
+    outbox: AnyPool,
     backend: Backend,
 }
 
@@ -131,7 +133,34 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Db { pool, backend })
+        let outbox = match backend {
+            // One connection of its own for a SQLite file (see `Db::outbox`).
+            Backend::Sqlite if !memory => pool_options(backend, memory)
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .map_err(|cause| DbError::Unreachable {
+                    url: url.split('?').next().unwrap_or_default().to_owned(),
+                    cause,
+                })?,
+            _ => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            outbox,
+            backend,
+        })
+    }
+
+    /// Where the dispatcher's statements run (fan-out, claims, what a batch's calls need,
+    /// outcomes). On a SQLite file that is one connection of its own, so they follow one
+    /// another instead of meeting at SQLite's write lock (where the loser sleeps in the busy
+    /// handler for a millisecond or more), and its page cache stays warm: SQLite drops a
+    /// connection's whole cache whenever another connection committed since its last
+    /// transaction, which in a pool of four that take turns is nearly every time
+    /// (BENCHMARKS.md, issue 12, fifth session). Elsewhere it is the pool.
+    pub(crate) fn outbox(&self) -> &AnyPool {
+        &self.outbox
     }
 
     /// The connection pool, for a platform's own queries next to Airlock's.
@@ -146,6 +175,7 @@ impl Db {
 
     /// Close every connection (a SQLite file is then safe to copy).
     pub async fn close(&self) {
+        self.outbox.close().await;
         self.pool.close().await;
     }
 }

@@ -287,7 +287,7 @@ async fn with_approvals(
     db: &Db,
     mut rows: Vec<InstallationRow>,
 ) -> Result<Vec<InstallationRow>, DbError> {
-    super::batch::approvals(db, &mut rows).await?;
+    super::batch::approvals(db, &db.pool, &mut rows).await?;
     Ok(rows)
 }
 

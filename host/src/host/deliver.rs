@@ -273,6 +273,7 @@ impl Host {
             event,
             skip: &[],
             per_installation: options.batch,
+            room: None,
             rescue: true,
             caps: None,
         };

@@ -25,6 +25,27 @@ pub(super) struct Lane {
     pub waiting: VecDeque<(Claimed, Option<Arc<Known>>, Instant)>,
 }
 
+impl Lane {
+    /// Claims it holds, running and waiting.
+    pub fn held(&self) -> usize {
+        self.running + self.waiting.len()
+    }
+
+    /// How many more claims it may take.
+    pub fn room(&self) -> usize {
+        (self.cap + self.depth).saturating_sub(self.held())
+    }
+
+    /// Holds at least half of what it may: left out of claims until it has run down below
+    /// that. Claiming ahead, while half of it is still to run, keeps its slots busy while the
+    /// claim is under way (a claim is several database round trips); claiming only once a
+    /// slot is free left them idle for each claim, and a claim for a few costs as much as one
+    /// for many.
+    pub fn full(&self) -> bool {
+        self.held() * 2 >= self.cap + self.depth
+    }
+}
+
 /// A lane for an installation: its calls at once here are its `max_concurrent`; claims wait
 /// behind them no longer than the lease leaves after one deadline.
 pub(super) fn new_lane(known: Option<&Known>, lease: Duration) -> Lane {

@@ -35,7 +35,13 @@ pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>
         return claim_event(db, &req, event).await;
     }
     let due = due_installations(db, &req).await?;
-    let plan = share_out(&due, req.ask.limit, req.ask.per_installation, req.ask.caps);
+    let room_of = |i: &InstallationId| {
+        let held = req.ask.room.and_then(|r| r.get(i).copied());
+        held.map_or(req.ask.per_installation, |r| {
+            r.min(req.ask.per_installation)
+        })
+    };
+    let plan = share_out(&due, req.ask.limit, &room_of, req.ask.caps);
     let mut claimed = claim_shares(db, &req, &plan).await?;
     // Shares some installations could not fill go to those that filled theirs (they may
     // have more), in the same order, within their merchant's cap. (Maps, not scans: a claim
@@ -60,7 +66,7 @@ pub(crate) async fn claim(db: &Db, req: ClaimRequest<'_>) -> Result<Vec<Claimed>
     for (installation, took) in &plan {
         let got = got.get(installation).copied().unwrap_or(0);
         let cap = merchant_of.get(installation).and_then(|m| room.get_mut(*m));
-        let mut more = req.ask.per_installation.saturating_sub(*took);
+        let mut more = room_of(installation).saturating_sub(*took);
         if let Some(cap) = cap.as_deref() {
             more = more.min(*cap);
         }
@@ -87,7 +93,7 @@ async fn rescue_expired(db: &Db, now: i64) -> Result<(), DbError> {
          lease_until = NULL WHERE state = 'running' AND lease_until < $1",
     )
     .bind(now)
-    .execute(&db.pool)
+    .execute(db.outbox())
     .await
     .map_err(DbError::sql("rescue expired claims"))?;
     Ok(())
@@ -110,7 +116,7 @@ async fn due_installations(db: &Db, req: &ClaimRequest<'_>) -> Result<Vec<Due>, 
          WHERE i.status = 'active' \
          AND NOT EXISTS (SELECT 1 FROM delivery_holds h WHERE h.installation_id = q.i)",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(db.outbox())
     .await
     .map_err(err())?;
     let skip: HashSet<&str> = req.ask.skip.iter().map(InstallationId::as_str).collect();
@@ -135,12 +141,12 @@ async fn due_installations(db: &Db, req: &ClaimRequest<'_>) -> Result<Vec<Due>, 
 
 /// How many of `limit` each installation gets: merchants in turn (oldest work first), an
 /// equal share each (never more than its cap; one with none left is not counted), split
-/// between the merchant's installations (oldest first), at most `per_installation` each. An
+/// between the merchant's installations (oldest first), at most its `room` each. An
 /// installation with fewer due leaves its share unused this time.
 fn share_out(
     due: &[Due],
     limit: u32,
-    per_installation: u32,
+    room: &dyn Fn(&InstallationId) -> u32,
     caps: Option<&MerchantCaps>,
 ) -> Vec<(InstallationId, u32)> {
     let cap_of = |m: &MerchantId| caps.map_or(u32::MAX, |c| c.of(m));
@@ -166,12 +172,15 @@ fn share_out(
         let n = u32::try_from(list.len()).unwrap_or(u32::MAX).max(1);
         let mut cap = list.first().map_or(0, |d| cap_of(&d.merchant));
         let share = per_merchant.min(cap);
-        let each = share.div_ceil(n).clamp(1, per_installation.max(1));
+        let each = share.div_ceil(n).max(1);
         for d in list {
             if left == 0 {
                 return out;
             }
-            let take = each.min(left).min(cap);
+            let take = each.min(room(&d.installation)).min(left).min(cap);
+            if take == 0 && cap > 0 {
+                continue;
+            }
             if take == 0 {
                 break;
             }
@@ -213,7 +222,7 @@ async fn claim_shares(
             .bind(req.now.saturating_add(req.lease_ms))
             .bind(req.now)
             .bind(req.now)
-            .fetch_all(&db.pool)
+            .fetch_all(db.outbox())
             .await
             .map_err(DbError::sql("claim deliveries"))?;
         for row in &rows {
@@ -292,7 +301,7 @@ async fn claim_event(
         .bind(i64::from(req.ask.limit.max(1)))
         .bind(req.owner)
         .bind(req.now.saturating_add(req.lease_ms))
-        .fetch_all(&db.pool)
+        .fetch_all(db.outbox())
         .await
         .map_err(DbError::sql("claim deliveries"))?;
     rows.iter().map(claimed_from).collect()
@@ -318,16 +327,35 @@ mod tests {
             due("flood-b", "flood", 2),
             due("quiet-a", "quiet", 100),
         ];
-        let out = share_out(&list, 8, 1000, None);
+        let out = share_out(&list, 8, &|_| 1000, None);
         let of = |id: &str| out.iter().find(|(i, _)| i.as_str() == id).map(|(_, n)| *n);
         assert_eq!(of("flood-a"), Some(2));
         assert_eq!(of("flood-b"), Some(2));
         assert_eq!(of("quiet-a"), Some(4));
         // Never more than asked, never more than one installation may hold.
-        let out = share_out(&list, 3, 1, None);
+        let out = share_out(&list, 3, &|_| 1, None);
         assert!(out.iter().map(|(_, n)| n).sum::<u32>() <= 3);
         assert!(out.iter().all(|(_, n)| *n == 1));
-        assert!(share_out(&[], 10, 10, None).is_empty());
+        assert!(share_out(&[], 10, &|_| 10, None).is_empty());
+    }
+
+    #[test]
+    fn an_installation_gets_no_more_than_its_lane_has_room_for() {
+        // `a` already holds claims here with room for 3 more; `b` holds none.
+        let list = [due("a", "m", 1), due("b", "m", 2)];
+        let room = |i: &InstallationId| if i.as_str() == "a" { 3 } else { 1000 };
+        let out = share_out(&list, 100, &room, None);
+        assert_eq!(
+            out,
+            vec![
+                (InstallationId::new("a"), 3),
+                (InstallationId::new("b"), 50)
+            ]
+        );
+        // One with no room at all is passed over, not the end of its merchant's list.
+        let room = |i: &InstallationId| if i.as_str() == "a" { 0 } else { 1000 };
+        let out = share_out(&list, 10, &room, None);
+        assert_eq!(out, vec![(InstallationId::new("b"), 5)]);
     }
 
     #[test]
@@ -341,7 +369,7 @@ mod tests {
             default: 100,
             of: [(MerchantId::new("flood"), 3)].into_iter().collect(),
         };
-        let out = share_out(&list, 8, 1000, Some(&caps));
+        let out = share_out(&list, 8, &|_| 1000, Some(&caps));
         let of = |id: &str| out.iter().find(|(i, _)| i.as_str() == id).map(|(_, n)| *n);
         assert_eq!(of("flood-a").unwrap_or(0) + of("flood-b").unwrap_or(0), 3);
         assert_eq!(of("quiet-a"), Some(4));
@@ -350,7 +378,7 @@ mod tests {
             default: 100,
             of: [(MerchantId::new("flood"), 0)].into_iter().collect(),
         };
-        let out = share_out(&list, 8, 1000, Some(&caps));
+        let out = share_out(&list, 8, &|_| 1000, Some(&caps));
         assert_eq!(out, vec![(InstallationId::new("quiet-a"), 8)]);
     }
 }

@@ -2,6 +2,8 @@
 //! own transaction), fanned out to deliveries, claimed under a lease with a fencing counter,
 //! completed only by the newest claim, listed and replayed.
 
+use std::collections::HashMap;
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -66,6 +68,11 @@ pub(crate) async fn write_event(
     insert_event(&mut conn, merchant, event).await
 }
 
+/// A merchant's oldest events not fanned out yet: one range of `events_unfanned`, in its
+/// order (`plans.rs`).
+pub(super) const UNFANNED_OF_MERCHANT: &str = "SELECT id, merchant_id, topic, subject_id, occurred_at FROM events \
+     WHERE fanned_out = 0 AND merchant_id = $1 ORDER BY occurred_at, id LIMIT $2";
+
 /// Events not fanned out yet, up to `limit`: the merchants with new events in turn, an
 /// equal share each (a merchant with fewer leaves the rest to the others), each merchant's
 /// oldest first, no more events than its cap allows deliveries: fanning a flood out ahead of
@@ -89,7 +96,7 @@ pub(crate) async fn unfanned(
            FROM q WHERE q.m IS NOT NULL) \
          SELECT m FROM q WHERE m IS NOT NULL",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(db.outbox())
     .await
     .map_err(err())?
     .iter()
@@ -116,15 +123,12 @@ pub(crate) async fn unfanned(
         if share == 0 {
             continue;
         }
-        let rows = sqlx::query(
-            "SELECT id, merchant_id, topic, subject_id, occurred_at FROM events \
-             WHERE fanned_out = 0 AND merchant_id = $1 ORDER BY occurred_at, id LIMIT $2",
-        )
-        .bind(merchant.as_str())
-        .bind(i64::from(share))
-        .fetch_all(&db.pool)
-        .await
-        .map_err(err())?;
+        let rows = sqlx::query(UNFANNED_OF_MERCHANT)
+            .bind(merchant.as_str())
+            .bind(i64::from(share))
+            .fetch_all(db.outbox())
+            .await
+            .map_err(err())?;
         more |= rows.len() >= share as usize && (share < cap || !limited);
         for row in &rows {
             let event = Event {
@@ -185,6 +189,9 @@ pub(crate) struct ClaimAsk<'a> {
     pub skip: &'a [InstallationId],
     /// At most this many deliveries of one installation (what a dispatcher can hold of it).
     pub per_installation: u32,
+    /// Installations the dispatcher already holds claims of, with how many more each may
+    /// take (used instead of `per_installation` when smaller).
+    pub room: Option<&'a HashMap<InstallationId, u32>>,
     /// Queue again deliveries whose lease ran out first (a dispatcher does it once in a
     /// while, not before every claim: it is a write).
     pub rescue: bool,
@@ -217,7 +224,7 @@ pub(crate) async fn rescue_own(db: &Db, owner: &str, now: i64) -> Result<u64, Db
     )
     .bind(now.saturating_sub(1))
     .bind(owner)
-    .execute(&db.pool)
+    .execute(db.outbox())
     .await
     .map_err(DbError::sql("rescue deliveries"))?;
     Ok(done.rows_affected())

@@ -5,6 +5,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
+use super::UNFANNED_OF_MERCHANT;
 use super::claim::claim_shares_sql;
 use super::write::mark_sql;
 use crate::db::{Backend, Db};
@@ -53,6 +54,17 @@ async fn marking_events_fanned_out_finds_them_by_primary_key() {
         &mark_sql(Backend::Sqlite),
         &["USING INDEX sqlite_autoindex_events_1 (id=?)"],
         &["fanned_out=?"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_merchants_new_events_are_one_index_range_in_order() {
+    check_plan(
+        UNFANNED_OF_MERCHANT,
+        &["events_unfanned (fanned_out=? AND merchant_id=?)"],
+        // A burst emitted in one millisecond is not read and sorted whole.
+        &["TEMP B-TREE"],
     )
     .await;
 }

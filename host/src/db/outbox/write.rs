@@ -20,7 +20,7 @@ use crate::text::sanitize;
 /// deliveries were written.
 pub(crate) async fn fan_out(db: &Db, plans: &[FanOut<'_>], now: i64) -> Result<u64, DbError> {
     let err = || DbError::sql("fan out");
-    let mut tx = db.pool.begin().await.map_err(err())?;
+    let mut tx = db.outbox().begin().await.map_err(err())?;
     let mut marked = std::collections::HashSet::new();
     let mark = mark_sql(db.backend());
     for chunk in plans.chunks(BULK_ROWS) {
@@ -143,7 +143,7 @@ pub(crate) async fn complete(
         return Ok(0);
     }
     let err = || DbError::sql("write outcomes");
-    let mut tx = db.pool.begin().await.map_err(err())?;
+    let mut tx = db.outbox().begin().await.map_err(err())?;
     let mut written = std::collections::HashSet::new();
     // The VALUES list's columns are `column1`… on both SQLite and PostgreSQL; padding rows
     // have a NULL id and match nothing.

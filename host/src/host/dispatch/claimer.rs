@@ -43,6 +43,8 @@ struct Job {
     fan_out: bool,
     limit: u32,
     skip: Vec<InstallationId>,
+    /// How many more the installations this node holds claims of may take.
+    room: HashMap<InstallationId, u32>,
     per_installation: u32,
     rescue: bool,
     partial: bool,
@@ -81,8 +83,14 @@ impl Run {
         let mut skip: Vec<InstallationId> = self
             .lanes
             .iter()
-            .filter(|(_, lane)| lane.running >= lane.cap)
+            .filter(|(_, lane)| lane.full())
             .map(|(id, _)| id.clone())
+            .collect();
+        let lane_room = self
+            .lanes
+            .iter()
+            .filter(|(_, lane)| !lane.full())
+            .map(|(id, lane)| (id.clone(), u32::try_from(lane.room()).unwrap_or(u32::MAX)))
             .collect();
         // Left out for a full lane here: such a claim cannot show that nothing is due. (One
         // left out for its open breaker is not due.)
@@ -104,6 +112,7 @@ impl Run {
             fan_out,
             limit: u32::try_from(room).unwrap_or(u32::MAX).min(batch),
             skip,
+            room: lane_room,
             // No more of one installation than a lane of the host's default limits holds.
             per_installation: lane_size(host.limits(), options.lease),
             rescue,
@@ -192,6 +201,7 @@ async fn fetch(host: &Arc<Host>, options: &DispatchOptions, job: Job) -> Result<
                 event: None,
                 skip: &job.skip,
                 per_installation: job.per_installation,
+                room: Some(&job.room),
                 rescue: job.rescue,
                 caps: job.caps.as_ref(),
             },
