@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Run;
+use crate::db::Backend;
 use crate::error::Error;
 use crate::host::deliver::Round;
 
@@ -35,14 +36,16 @@ impl Run {
         Ok(())
     }
 
-    /// No group commit is being written, and no claim is under way: on SQLite both take
-    /// the dispatcher's one connection, so a write started during a claim only waits for it,
-    /// and the outcomes that end meanwhile are better gathered into it.
+    /// No group commit is being written, and on SQLite no claim is under way either: there
+    /// both take the dispatcher's one connection, so a write started during a claim only
+    /// waits for it, and the outcomes that end meanwhile are better gathered into it. (On
+    /// PostgreSQL they take different connections of the pool.)
     pub(super) fn writer_idle(&self) -> bool {
         fn busy<T>(task: &Option<tokio::task::JoinHandle<T>>) -> bool {
             task.as_ref().is_some_and(|t| !t.is_finished())
         }
-        !busy(&self.writing) && !busy(&self.claiming)
+        let claim_in_the_way = self.host.db.backend() == Backend::Sqlite && busy(&self.claiming);
+        !busy(&self.writing) && !claim_in_the_way
     }
 
     /// Wait for the write in progress, if any.
