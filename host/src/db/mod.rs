@@ -121,13 +121,15 @@ impl Db {
         if backend == Backend::Sqlite && !memory {
             probe_sqlite(&url).await?;
         }
+        // The URL without its query (no password ever goes there; options do).
+        let unreachable = |cause| DbError::Unreachable {
+            url: url.split('?').next().unwrap_or_default().to_owned(),
+            cause,
+        };
         let pool = pool_options(backend, memory)
             .connect(&url)
             .await
-            .map_err(|cause| DbError::Unreachable {
-                url: url.split('?').next().unwrap_or_default().to_owned(),
-                cause,
-            })?;
+            .map_err(unreachable)?;
         let migrations = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -139,10 +141,7 @@ impl Db {
                 .max_connections(1)
                 .connect(&url)
                 .await
-                .map_err(|cause| DbError::Unreachable {
-                    url: url.split('?').next().unwrap_or_default().to_owned(),
-                    cause,
-                })?,
+                .map_err(unreachable)?,
             _ => pool.clone(),
         };
         Ok(Db {

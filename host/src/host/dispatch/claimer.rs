@@ -80,18 +80,15 @@ impl Run {
             self.fanned_at = Instant::now();
         }
         let now = host.clock.now_ms();
-        let mut skip: Vec<InstallationId> = self
-            .lanes
-            .iter()
-            .filter(|(_, lane)| lane.full())
-            .map(|(id, _)| id.clone())
-            .collect();
-        let lane_room = self
-            .lanes
-            .iter()
-            .filter(|(_, lane)| !lane.full())
-            .map(|(id, lane)| (id.clone(), u32::try_from(lane.room()).unwrap_or(u32::MAX)))
-            .collect();
+        // Full lanes are left out; the others may take up to their room.
+        let (mut skip, mut lane_room) = (Vec::new(), HashMap::new());
+        for (id, lane) in &self.lanes {
+            if lane.full() {
+                skip.push(id.clone());
+            } else {
+                lane_room.insert(id.clone(), u32::try_from(lane.room()).unwrap_or(u32::MAX));
+            }
+        }
         // Left out for a full lane here: such a claim cannot show that nothing is due. (One
         // left out for its open breaker is not due.)
         let partial = !skip.is_empty();
